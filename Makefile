@@ -1,0 +1,86 @@
+# cifstrace: eBPF tracer for the Linux SMB client (cifs.ko).
+#
+#   make          build build/cifstrace (installs missing Debian packages)
+#   make test     unit tests on the host + guest tests under qemu
+#   make demo     boot a guest, break some mounts, watch cifstrace explain them
+#   make deps     install the Debian packages the build and tests need
+
+OUTPUT   := build
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+LLVM_STRIP ?= llvm-strip
+CC       ?= cc
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+# vmlinux.h comes from the build host's BTF; cifs types are declared in
+# bpf/cifs_types.h, so any kernel with BTF builds a portable object.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+CFLAGS   ?= -g -O2
+CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+	    -Iinclude -Iuser -I$(OUTPUT)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf -I$(OUTPUT)
+
+# libbpf, libelf, zlib and jansson are linked statically so the one binary
+# can be copied to another host; glibc stays dynamic.
+STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic
+
+# The pipeline, one file per job: hooks -> stream -> renderers.
+CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c \
+	     user/render_json.c
+TOOL_SRCS := user/main.c user/cmd_events.c user/tracer.c user/hooks.c \
+	     user/privileges.c
+CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
+TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps test unit-test guest-test demo clean
+.DELETE_ON_ERROR:
+
+all: deps $(OUTPUT)/cifstrace
+
+deps:
+	@tests/deps.sh
+
+$(OUTPUT):
+	@mkdir -p $@ $@/tests
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/cifstrace.bpf.o: bpf/cifstrace.bpf.c bpf/cifs_types.h include/cifstrace.h \
+			   $(OUTPUT)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/cifstrace.skel.h: $(OUTPUT)/cifstrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name cifstrace_bpf > $@
+
+$(OUTPUT)/tracer.o $(OUTPUT)/hooks.o: $(OUTPUT)/cifstrace.skel.h
+
+$(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) include/cifstrace.h | $(OUTPUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cifstrace: $(CORE_OBJS) $(TOOL_OBJS)
+	$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
+
+# Unit tests link the pure userspace pieces only: no BPF, no root.
+$(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)
+	$(CC) $(CFLAGS) $< $(CORE_OBJS) $(STATIC_LIBS) -lcmocka -o $@
+
+unit-test: deps $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+
+guest-test: deps $(OUTPUT)/cifstrace
+	@tests/run-guest.sh
+
+# One summary line over every suite: "N passed, N failed".
+test: deps $(OUTPUT)/cifstrace $(UNIT_TESTS)
+	@tests/run-all.sh $(UNIT_TESTS)
+
+demo: deps $(OUTPUT)/cifstrace
+	@tests/demo/run
+
+clean:
+	rm -rf $(OUTPUT)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few cifs.ko types the tracer reads, declared locally.
+ *
+ * cifs is a module, so its types are not in the build host's vmlinux.h.
+ * Each struct lists only the fields we read; preserve_access_index makes
+ * every access a CO-RE relocation that libbpf resolves against the running
+ * kernel's module BTF (/sys/kernel/btf/cifs), so offsets are never
+ * hard-coded. Fields renamed across kernel versions get a ___flavor twin
+ * and are read through bpf_core_field_exists().
+ */
+#ifndef CIFS_TYPES_H
+#define CIFS_TYPES_H
+
+struct TCP_Server_Info {
+	char *hostname;
+	struct socket *ssocket;
+	struct __kernel_sockaddr_storage dstaddr;
+	__u16 dialect;
+	__u16 sec_mode;
+	__u32 capabilities;
+	__u64 conn_id;		/* 5.15+; older kernels: use the address */
+} __attribute__((preserve_access_index));
+
+enum securityEnum {
+	Unspecified = 0,
+	LANMAN,			/* gone in 5.15 */
+	NTLM,			/* gone in 5.15 */
+	NTLMv2,
+	RawNTLMSSP,
+	Kerberos,
+};
+
+struct cifs_ses {
+	struct TCP_Server_Info *server;
+	char *user_name;
+	char *domainName;
+	__u64 Suid;
+	__u16 session_flags;
+	enum securityEnum sectype;
+} __attribute__((preserve_access_index));
+
+struct cifs_tcon {
+	__u32 tid;
+	__u32 share_flags;
+	bool seal;		/* a bitfield on some kernels: read with _PROBED */
+} __attribute__((preserve_access_index));
+
+#endif /* CIFS_TYPES_H */

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install the Debian packages that the build, the tests and the demo need,
+# only those missing. Idempotent, never prompts.
+set -euo pipefail
+
+pkgs=(
+	# build
+	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
+	pkg-config make gcc
+	# unit tests
+	libcmocka-dev jq
+	# guest test bed: qemu, a tiny initramfs, Debian kernels via apt
+	qemu-system-x86 busybox-static cpio kmod xz-utils
+	# what runs inside the guest (from the host's root over 9p)
+	samba smbclient cifs-utils keyutils iproute2 nftables
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: need root to install: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >/dev/null

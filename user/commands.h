@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands: each in its own cmd_<name>.c, given argv from its name on. */
+#ifndef COMMANDS_H
+#define COMMANDS_H
+
+int cmd_events(int argc, char **argv);
+
+#endif

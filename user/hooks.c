@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "hooks.h"
+
+const struct hook hooks[] = {
+	/* cifs tracepoints: the wire facts, on every kernel since 5.10 */
+	{ "smb3_cmd_enter", "cifs", HOOK_TP, 0, true, "request start: cmd, mid, session, tree" },
+	{ "smb3_cmd_done", "cifs", HOOK_TP, 0, true, "response with success status" },
+	{ "smb3_cmd_err", "cifs", HOOK_TP, 0, true, "response with error status and errno" },
+	{ "smb3_tcon", "cifs", HOOK_TP, 0, false, "tree connect end: UNC and rc" },
+	{ "smb3_reconnect", "cifs", HOOK_TP, 0, false, "reconnect decision" },
+	/* cifs functions: the mount phases and the sockets */
+	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, false, "which TCP sockets are cifs's" },
+	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, false, "dialect, capabilities, phase time" },
+	{ "SMB2_sess_setup", NULL, HOOK_FUNC, 4, false, "user, domain, mechanism, rounds" },
+	{ "SMB2_tcon", NULL, HOOK_FUNC, 5, false, "tree id and share flags" },
+	{ "cifs_get_spnego_key", NULL, HOOK_FUNC, 2, false, "Kerberos upcall time and result" },
+	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, false, "TCP sequence of each request (ACKs)" },
+	/* TCP underneath, filtered in the kernel to cifs's sockets */
+	{ "inet_sock_set_state", "sock", HOOK_TP, 0, true, "SYN, connect result, FIN" },
+	{ "tcp_probe", "tcp", HOOK_TP, 0, false, "ACKs of requests" },
+	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, false, "retransmits" },
+	{ "tcp_send_reset", "tcp", HOOK_TP, 0, false, "RST sent" },
+	{ "tcp_receive_reset", "tcp", HOOK_TP, 0, false, "RST received" },
+};
+const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
+
+struct kernel_offer {
+	struct btf *vmlinux;
+	struct btf *cifs;	/* module BTF, NULL on kernels without it */
+	char *kallsyms;		/* cifs function names, "\nname\n" joined */
+};
+
+const char *tracefs_dir(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[128];
+	struct stat st;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "%s/events", dirs[i]);
+			if (!stat(path, &st))
+				return dirs[i];
+		}
+		if (pass == 0 && mount("tracefs", dirs[0], "tracefs", 0, NULL))
+			break;
+	}
+	return NULL;
+}
+
+bool tp_has_field(const char *system, const char *name, const char *field)
+{
+	const char *dir = tracefs_dir();
+	char path[256], line[512], pat[96];
+	bool found = false;
+	FILE *f;
+
+	if (!dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", dir, system, name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	snprintf(pat, sizeof(pat), " %s;", field);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "field:") && strstr(line, pat);
+	fclose(f);
+	return found;
+}
+
+static bool tp_exists(const char *system, const char *name)
+{
+	const char *dir = tracefs_dir();
+	char path[256];
+	struct stat st;
+
+	if (!dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/events/%s/%s", dir, system, name);
+	return !stat(path, &st);
+}
+
+/* Names of cifs functions a kprobe can take (static ones included). */
+static char *read_cifs_kallsyms(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256], mod[64], type;
+	size_t len = 1, cap = 1 << 16;
+	char *out;
+
+	if (!f)
+		return NULL;
+	out = malloc(cap);
+	if (!out) {
+		fclose(f);
+		return NULL;
+	}
+	strcpy(out, "\n");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %c %255s [%63[^]]]", &type, name, mod) != 3 ||
+		    strcmp(mod, "cifs") || (type != 't' && type != 'T'))
+			continue;
+		size_t n = strlen(name);
+
+		if (len + n + 2 > cap) {
+			char *bigger = realloc(out, cap *= 2);
+
+			if (!bigger)
+				break;
+			out = bigger;
+		}
+		memcpy(out + len, name, n);
+		len += n;
+		out[len++] = '\n';
+		out[len] = '\0';
+	}
+	fclose(f);
+	return out;
+}
+
+struct kernel_offer *probe_kernel(void)
+{
+	struct kernel_offer *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	k->vmlinux = btf__load_vmlinux_btf();
+	if (k->vmlinux)
+		k->cifs = btf__load_module_btf("cifs", k->vmlinux);
+	if (!k->vmlinux || libbpf_get_error(k->cifs))
+		k->cifs = NULL;
+	k->kallsyms = read_cifs_kallsyms();
+	return k;
+}
+
+void free_offer(struct kernel_offer *k)
+{
+	if (!k)
+		return;
+	btf__free(k->cifs);
+	btf__free(k->vmlinux);
+	free(k->kallsyms);
+	free(k);
+}
+
+/* Argument count of a function in cifs's BTF, -1 if absent. */
+static int btf_nargs(const struct kernel_offer *k, const char *fn)
+{
+	const struct btf_type *t;
+	int id;
+
+	if (!k->cifs)
+		return -1;
+	id = btf__find_by_name_kind(k->cifs, fn, BTF_KIND_FUNC);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(k->cifs, btf__type_by_id(k->cifs, id)->type);
+	return t ? btf_vlen(t) : -1;
+}
+
+static bool in_kallsyms(const struct kernel_offer *k, const char *fn)
+{
+	char pat[160];
+
+	if (!k->kallsyms)
+		return false;
+	snprintf(pat, sizeof(pat), "\n%s\n", fn);
+	return strstr(k->kallsyms, pat) != NULL;
+}
+
+enum hook_mode best_mode(const struct kernel_offer *k, const struct hook *h, bool allow_fentry)
+{
+	if (h->kind == HOOK_TP)
+		return tp_exists(h->system, h->name) ? MODE_TP : MODE_NONE;
+	/* fexit finds the return value by position: the prototype must match */
+	if (allow_fentry && btf_nargs(k, h->name) == h->nargs)
+		return MODE_FENTRY;
+	return in_kallsyms(k, h->name) ? MODE_KPROBE : MODE_NONE;
+}
+
+const char *hook_mode_name(enum hook_mode m)
+{
+	switch (m) {
+	case MODE_TP: return "raw_tp";
+	case MODE_FENTRY: return "fentry/fexit";
+	case MODE_KPROBE: return "kprobe/kretprobe";
+	default: return "unavailable";
+	}
+}

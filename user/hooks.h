@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The hook table: every place the tracer attaches, described once. The
+ * loader probes the running kernel and picks, per hook, the best flavour
+ * it offers; BPF program names follow from the hook name:
+ *   tracepoint  tp_<name>                     (raw tracepoint)
+ *   function    fentry_<name> + fexit_<name>  (needs module BTF)
+ *               kprobe_<name> + kretprobe_<name>  (fallback)
+ */
+#ifndef HOOKS_H
+#define HOOKS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum hook_kind { HOOK_TP, HOOK_FUNC };
+
+enum hook_mode {
+	MODE_NONE,		/* not offered by this kernel */
+	MODE_TP,
+	MODE_FENTRY,
+	MODE_KPROBE,
+};
+
+struct hook {
+	const char *name;	/* tracepoint or kernel function */
+	const char *system;	/* tracefs system of a tracepoint */
+	enum hook_kind kind;
+	int nargs;		/* function arguments, as fexit_<name> declares them */
+	bool required;		/* without it there is nothing useful to trace */
+	const char *why;	/* what it gives, for -v and the README */
+};
+
+extern const struct hook hooks[];
+extern const int nr_hooks;
+
+struct hook_state {
+	enum hook_mode mode;
+	bool attached;
+	int err;		/* attach error, negative errno */
+};
+
+/* What the running kernel offers, probed once. */
+struct kernel_offer;
+
+struct kernel_offer *probe_kernel(void);
+void free_offer(struct kernel_offer *k);
+/* The best mode for hook h; fentry only if allow_fentry. */
+enum hook_mode best_mode(const struct kernel_offer *k, const struct hook *h, bool allow_fentry);
+/* Does tracepoint system/name have a field called field? */
+bool tp_has_field(const char *system, const char *name, const char *field);
+const char *hook_mode_name(enum hook_mode m);
+/* A mounted tracefs, or NULL. Mounts it if needed. */
+const char *tracefs_dir(void);
+
+#endif

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cifstrace: eBPF tracer for the Linux SMB client (cifs.ko).
+ * Dispatches to one subcommand per file (cmd_*.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+#define VERSION "0.1"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "events", cmd_events, "print every captured event (text or JSON Lines)" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: cifstrace COMMAND [OPTIONS]\n\n"
+		     "Trace the Linux SMB client: connects, NEGOTIATE, SESSION_SETUP,\n"
+		     "TREE_CONNECT with their NT status and timing, and the TCP underneath.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'cifstrace COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("cifstrace %s\n", VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "cifstrace: unknown command '%s' (try 'cifstrace --help')\n", argv[1]);
+	return 2;
+}

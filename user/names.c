@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
+#include "cifstrace.h"
+#include "names.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const event_types[CT_EV_TYPE_MAX] = {
+	[CT_EV_CONNECT] = "connect",
+	[CT_EV_REQUEST] = "request",
+	[CT_EV_ACK] = "ack",
+	[CT_EV_RESPONSE] = "response",
+	[CT_EV_NEGOTIATE] = "negotiate",
+	[CT_EV_SESSION_SETUP] = "session_setup",
+	[CT_EV_TREE_CONNECT] = "tree_connect",
+	[CT_EV_UPCALL] = "upcall",
+	[CT_EV_RECONNECT] = "reconnect",
+	[CT_EV_TCP_RETRANSMIT] = "tcp_retransmit",
+	[CT_EV_TCP_RESET] = "tcp_reset",
+	[CT_EV_TCP_FIN] = "tcp_fin",
+};
+
+static const char *const smb2_cmds[CT_SMB2_NR_COMMANDS] = {
+	"NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT",
+	"TREE_DISCONNECT", "CREATE", "CLOSE", "FLUSH", "READ", "WRITE",
+	"LOCK", "IOCTL", "CANCEL", "ECHO", "QUERY_DIRECTORY", "CHANGE_NOTIFY",
+	"QUERY_INFO", "SET_INFO", "OPLOCK_BREAK",
+};
+
+static const char *const mechs[] = {
+	[CT_MECH_UNKNOWN] = "unknown",
+	[CT_MECH_NTLMV2] = "ntlmv2",
+	[CT_MECH_NTLMSSP] = "ntlmssp",
+	[CT_MECH_KERBEROS] = "kerberos",
+	[CT_MECH_OTHER] = "other",
+};
+
+static const char *const connect_results[] = {
+	[CT_CONNECT_OK] = "ok",
+	[CT_CONNECT_REFUSED] = "refused",
+	[CT_CONNECT_TIMEOUT] = "timeout",
+	[CT_CONNECT_ERROR] = "error",
+};
+
+static const char *const tcp_states[] = {
+	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
+	[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT", [7] = "CLOSE",
+	[8] = "CLOSE_WAIT", [9] = "LAST_ACK", [10] = "LISTEN", [11] = "CLOSING",
+	[12] = "NEW_SYN_RECV",
+};
+
+static int index_of(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return (int)i;
+	return -1;
+}
+
+const char *event_type_name(uint32_t type)
+{
+	return type < NELEM(event_types) && event_types[type] ? event_types[type] : "unknown";
+}
+
+int event_type_by_name(const char *name)
+{
+	return index_of(event_types, NELEM(event_types), name);
+}
+
+const char *smb2_cmd_name(uint16_t cmd)
+{
+	static __thread char buf[16];
+
+	if (cmd < NELEM(smb2_cmds))
+		return smb2_cmds[cmd];
+	snprintf(buf, sizeof(buf), "CMD_%u", cmd);
+	return buf;
+}
+
+const char *mech_name(uint32_t mech)
+{
+	return mech < NELEM(mechs) ? mechs[mech] : "unknown";
+}
+
+int mech_by_name(const char *name)
+{
+	return index_of(mechs, NELEM(mechs), name);
+}
+
+const char *connect_result_name(uint32_t r)
+{
+	return r < NELEM(connect_results) ? connect_results[r] : "unknown";
+}
+
+int connect_result_by_name(const char *name)
+{
+	return index_of(connect_results, NELEM(connect_results), name);
+}
+
+const char *tcp_state_name(uint32_t state)
+{
+	return state < NELEM(tcp_states) && tcp_states[state] ? tcp_states[state] : "UNKNOWN";
+}
+
+int tcp_state_by_name(const char *name)
+{
+	return index_of(tcp_states, NELEM(tcp_states), name);
+}
+
+const char *dialect_name(uint16_t dialect, char *buf, size_t len)
+{
+	switch (dialect) {
+	case 0x0202: return "2.0.2";
+	case 0x0210: return "2.1";
+	case 0x0300: return "3.0";
+	case 0x0302: return "3.0.2";
+	case 0x0311: return "3.1.1";
+	}
+	snprintf(buf, len, "0x%04x", dialect);
+	return buf;
+}
+
+const char *errno_name(int err, char *buf, size_t len)
+{
+	const char *name;
+
+	if (err < 0)
+		err = -err;
+	/* cifs-internal codes userspace headers lack */
+	switch (err) {
+	case 512: return "ERESTARTSYS";
+	case 524: return "ENOTSUPP";
+	}
+	name = strerrorname_np(err);
+	if (name)
+		return name;
+	snprintf(buf, len, "E%d", err);
+	return buf;
+}

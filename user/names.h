@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Names for the numbers in a ct_event: one place, used by every renderer. */
+#ifndef NAMES_H
+#define NAMES_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+const char *event_type_name(uint32_t type);	/* "tree_connect" */
+int event_type_by_name(const char *name);	/* -1 if unknown */
+const char *smb2_cmd_name(uint16_t cmd);	/* "TREE_CONNECT" or "CMD_42" */
+const char *mech_name(uint32_t mech);		/* "ntlmssp" */
+int mech_by_name(const char *name);
+const char *connect_result_name(uint32_t r);	/* "refused" */
+int connect_result_by_name(const char *name);
+const char *tcp_state_name(uint32_t state);	/* "ESTABLISHED" */
+int tcp_state_by_name(const char *name);
+/* "3.1.1" for 0x0311; "0x02ff" (wildcard) and unknowns as hex. */
+const char *dialect_name(uint16_t dialect, char *buf, size_t len);
+/* "ECONNREFUSED" for -111 or 111; "E123" when unknown. */
+const char *errno_name(int err, char *buf, size_t len);
+
+#endif

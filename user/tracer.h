@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live event source: loads the BPF object, attaches what the running
+ * kernel offers and hands each raw record to a callback.
+ */
+#ifndef TRACER_H
+#define TRACER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "cifstrace.h"
+
+struct tracer;
+
+struct tracer_opts {
+	bool verbose;		/* libbpf debug output and the hook table */
+	__u16 extra_port;	/* also an SMB port when matching by port */
+};
+
+/* Return 0 to go on, non-zero to stop polling. */
+typedef int (*event_fn)(void *ctx, const struct ct_event *e);
+
+/*
+ * Prints one line and returns an exit code on failure: 1 for missing
+ * privileges, 2 for a kernel that cannot be traced (no cifs, no BTF).
+ */
+int tracer_open(struct tracer **out, const struct tracer_opts *opts);
+/* Poll for up to timeout_ms; returns events handled or negative errno. */
+int tracer_poll(struct tracer *t, int timeout_ms, event_fn fn, void *ctx);
+/* Records the ring buffer had no room for, since load. */
+unsigned long long tracer_lost(struct tracer *t);
+void tracer_print_hooks(struct tracer *t, FILE *out);
+/* Kernel release, for recordings. */
+const char *tracer_kernel(struct tracer *t);
+void tracer_close(struct tracer *t);
+
+#endif
