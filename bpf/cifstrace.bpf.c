@@ -82,6 +82,7 @@ struct ct_phase {
 	__u16 rounds;
 	__u8 answered;		/* a response was seen */
 	__u8 syn_seen;		/* PH_CONNECT: a SYN left */
+	__u8 upcalled;		/* PH_SESSION: cifs_get_spnego_key was called */
 };
 
 struct {
@@ -143,6 +144,8 @@ struct {
 struct ct_smb_sock {
 	__u64 conn_id;
 	__u64 syn_ns;
+	__u32 pid;			/* the task that connected */
+	char comm[CT_COMM_LEN];
 };
 
 struct {
@@ -244,8 +247,12 @@ static __always_inline void count_lost(void)
 		*n += 1;
 }
 
-/* A zeroed record with the common fields filled in. */
-static __always_inline struct ct_event *ev_new(__u32 type, __u64 conn_id)
+/*
+ * A zeroed record with the common fields filled in. Events raised by a
+ * packet (softirq) belong to no task: they get pid 0 and no comm rather
+ * than whichever task the CPU happened to be running.
+ */
+static __always_inline struct ct_event *ev_new_ctx(__u32 type, __u64 conn_id, bool task)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	struct ct_conn_info *ci;
@@ -257,8 +264,10 @@ static __always_inline struct ct_event *ev_new(__u32 type, __u64 conn_id)
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->type = type;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (task) {
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
 	e->conn_id = conn_id;
 	if (conn_id && (ci = bpf_map_lookup_elem(&conns, &conn_id))) {
 		__builtin_memcpy(e->server, ci->host, sizeof(e->server));
@@ -267,6 +276,9 @@ static __always_inline struct ct_event *ev_new(__u32 type, __u64 conn_id)
 	}
 	return e;
 }
+
+#define ev_new(type, conn_id)		ev_new_ctx(type, conn_id, true)
+#define ev_new_softirq(type, conn_id)	ev_new_ctx(type, conn_id, false)
 
 static __always_inline void ev_status(struct ct_event *e, __u32 status)
 {
@@ -292,10 +304,17 @@ static __always_inline void ev_duration(struct ct_event *e, __u64 ns)
 	e->flags |= CT_F_DURATION;
 }
 
-static __always_inline __u32 mech_of(struct cifs_ses *ses)
+/*
+ * sec= as mounted. With no sec= (Unspecified) the kernel picks per session
+ * (smb2_select_sectype): NTLMSSP when the server offers it, else Kerberos,
+ * and only Kerberos calls cifs_get_spnego_key; the phase records that call.
+ */
+static __always_inline __u32 mech_of(struct cifs_ses *ses, bool upcalled)
 {
 	int t = BPF_CORE_READ(ses, sectype);
 
+	if (t == 0)
+		return upcalled ? CT_MECH_KERBEROS : CT_MECH_NTLMSSP;
 	if (bpf_core_enum_value_exists(enum securityEnum, Kerberos) &&
 	    t == bpf_core_enum_value(enum securityEnum, Kerberos))
 		return CT_MECH_KERBEROS;
@@ -305,15 +324,17 @@ static __always_inline __u32 mech_of(struct cifs_ses *ses)
 	if (bpf_core_enum_value_exists(enum securityEnum, NTLMv2) &&
 	    t == bpf_core_enum_value(enum securityEnum, NTLMv2))
 		return CT_MECH_NTLMV2;
-	return t ? CT_MECH_OTHER : CT_MECH_UNKNOWN;
+	return CT_MECH_OTHER;
 }
 
 /* The user and domain the client sends: names only, never secrets. */
-static __always_inline void ev_session(struct ct_event *e, struct cifs_ses *ses)
+static __always_inline void ev_session(struct ct_event *e, struct ct_phase *ph)
 {
+	struct cifs_ses *ses = ph->ses;
+
 	if (!ses)
 		return;
-	e->session.mech = mech_of(ses);
+	e->session.mech = mech_of(ses, ph->upcalled);
 	bpf_probe_read_kernel_str(e->session.user, sizeof(e->session.user),
 				  BPF_CORE_READ(ses, user_name));
 	bpf_probe_read_kernel_str(e->session.domain, sizeof(e->session.domain),
@@ -454,16 +475,25 @@ static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 
 {
 	struct ct_req_key k = make_req_key(sesid, mid);
 	struct ct_req *r = bpf_map_lookup_elem(&reqs, &k);
-	__u64 now = bpf_ktime_get_ns(), latency = 0, conn_id = 0;
+	__u64 now = bpf_ktime_get_ns(), latency, conn_id;
 	struct ct_event *e;
 	struct ct_phase *ph;
 	__u32 task = task_id();
 
-	if (r) {
-		latency = now - r->enter_ns;
-		conn_id = r->conn_id;
-		bpf_map_delete_elem(&reqs, &k);
+	/* The first SESSION_SETUP request carries no session id; its reply does. */
+	if (!r && sesid) {
+		k = make_req_key(0, mid);
+		r = bpf_map_lookup_elem(&reqs, &k);
 	}
+	/*
+	 * No request: cifs maps some responses twice (compounds); the first
+	 * mapping already reported it.
+	 */
+	if (!r)
+		return 0;
+	latency = now - r->enter_ns;
+	conn_id = r->conn_id;
+	bpf_map_delete_elem(&reqs, &k);
 	ph = bpf_map_lookup_elem(&phases, &task);
 	if (ph && !conn_id)
 		conn_id = ph->conn_id;
@@ -477,8 +507,7 @@ static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 
 		ev_status(e, status);
 		if (err)
 			ev_rc(e, rc);
-		if (r)
-			ev_latency(e, latency);
+		ev_latency(e, latency);
 		bpf_ringbuf_submit(e, 0);
 	}
 
@@ -508,9 +537,8 @@ static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 
 	ev_status(e, status);
 	if (err)
 		ev_rc(e, rc);
-	if (r)
-		ev_latency(e, latency);
-	ev_session(e, ph->ses);
+	ev_latency(e, latency);
+	ev_session(e, ph);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -670,18 +698,20 @@ static __always_inline void negotiate_exit(long rc)
 static __always_inline void session_exit(long rc)
 {
 	struct ct_phase *ph = phase_get(PH_SESSION);
+	struct cifs_ses *ses;
 	struct ct_event *e;
 
 	if (!ph)
 		return;
+	ses = ph->ses;
 	e = ev_new(CT_EV_SESSION_SETUP, ph->conn_id);
 	if (e) {
 		e->cmd = CT_SMB2_SESSION_SETUP;
 		e->flags |= CT_F_FINAL;
 		ev_phase(e, ph, rc);
-		ev_session(e, ph->ses);
-		e->sesid = BPF_CORE_READ(ph->ses, Suid);
-		e->session.session_flags = BPF_CORE_READ(ph->ses, session_flags);
+		ev_session(e, ph);
+		e->sesid = BPF_CORE_READ(ses, Suid);
+		e->session.session_flags = BPF_CORE_READ(ses, session_flags);
 		bpf_ringbuf_submit(e, 0);
 	}
 	phase_end(PH_SESSION);
@@ -708,9 +738,11 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 	if (ph) {
 		ev_phase(e, ph, rc);
 		e->tid = ph->tid;
-		if (ph->tcon) {
-			e->tree.share_flags = BPF_CORE_READ(ph->tcon, share_flags);
-			e->tree.seal = BPF_CORE_READ_BITFIELD_PROBED(ph->tcon, seal);
+		struct cifs_tcon *tcon = ph->tcon;	/* not inside a CO-RE read */
+
+		if (tcon) {
+			e->tree.share_flags = BPF_CORE_READ(tcon, share_flags);
+			e->tree.seal = BPF_CORE_READ_BITFIELD_PROBED(tcon, seal);
 		}
 	} else {
 		ev_rc(e, rc);
@@ -721,9 +753,12 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 
 static __always_inline void upcall_enter(void)
 {
+	struct ct_phase *ph = phase_get(PH_SESSION);
 	__u32 task = task_id();
 	__u64 now = bpf_ktime_get_ns();
 
+	if (ph)
+		ph->upcalled = 1;
 	bpf_map_update_elem(&upcalls, &task, &now, BPF_ANY);
 }
 
@@ -742,7 +777,7 @@ static __always_inline void upcall_exit(long ret)
 		ev_rc(e, ret < 0 && ret >= -4095 ? ret : 0);
 		ev_duration(e, bpf_ktime_get_ns() - *start);
 		if (ph)
-			ev_session(e, ph->ses);
+			ev_session(e, ph);
 		bpf_ringbuf_submit(e, 0);
 	}
 	bpf_map_delete_elem(&upcalls, &task);
@@ -846,10 +881,12 @@ static __always_inline struct ct_smb_sock *smb_sock_of(struct sock *sk, __u64 *k
 static __always_inline void emit_connect(struct sock *sk, struct ct_smb_sock *s, __u32 result,
 					 int err)
 {
-	struct ct_event *e = ev_new(CT_EV_CONNECT, s->conn_id);
+	struct ct_event *e = ev_new_softirq(CT_EV_CONNECT, s->conn_id);
 
 	if (!e)
 		return;
+	e->pid = s->pid;
+	__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
 	ev_sock_addrs(e, sk);
 	ev_duration(e, e->ts_ns - s->syn_ns);
 	e->connect.result = result;
@@ -870,7 +907,10 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		/* Runs in the connecting task, inside generic_ip_connect. */
 		struct ct_phase *ph = phase_get(PH_CONNECT);
-		struct ct_smb_sock fresh = { .syn_ns = bpf_ktime_get_ns() };
+		struct ct_smb_sock fresh = {
+			.syn_ns = bpf_ktime_get_ns(),
+			.pid = bpf_get_current_pid_tgid() >> 32,
+		};
 
 		if (ph) {
 			ph->syn_seen = 1;
@@ -879,6 +919,7 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 			   !is_smb_port(bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
 			return 0;
 		}
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
 		key = (__u64)sk;
 		bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY);
 		return 0;
@@ -896,7 +937,7 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 		emit_connect(sk, s, err == ECONNREFUSED ? CT_CONNECT_REFUSED :
 				    err ? CT_CONNECT_ERROR : CT_CONNECT_TIMEOUT, err);
 	} else if (oldstate == TCP_ESTABLISHED && newstate == TCP_CLOSE_WAIT) {
-		struct ct_event *e = ev_new(CT_EV_TCP_FIN, s->conn_id);
+		struct ct_event *e = ev_new_softirq(CT_EV_TCP_FIN, s->conn_id);
 
 		if (e) {
 			ev_sock_addrs(e, sk);
@@ -920,7 +961,7 @@ static __always_inline void emit_tcp(__u32 type, struct sock *sk, __u32 flags)
 	s = smb_sock_of(sk, &key);
 	if (!s)
 		return;
-	e = ev_new(type, s->conn_id);
+	e = ev_new_softirq(type, s->conn_id);
 	if (!e)
 		return;
 	ev_sock_addrs(e, sk);
@@ -979,7 +1020,7 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 		if (!slot->used || (__s32)(ack - slot->end_seq) < 0)
 			continue;
 		slot->used = 0;
-		e = ev_new(CT_EV_ACK, s ? s->conn_id : 0);
+		e = ev_new_softirq(CT_EV_ACK, s ? s->conn_id : 0);
 		if (!e)
 			continue;
 		e->mid = slot->mid;

@@ -1,0 +1,62 @@
+# Shared helpers for guest tests (run inside tests/vm/run). TAP output: one
+# "ok - ..." or "not ok - ..." line per assertion; tests/run-all.sh counts them.
+# shellcheck shell=bash
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CIFSTRACE=$REPO/build/cifstrace
+VM=$REPO/tests/vm
+KTAG="[$(uname -r | cut -d. -f1-2)]"
+WORK=${VM_OUT:-/tmp}/guest-$$
+mkdir -p "$WORK"
+FAILED=0
+
+ok() { echo "ok - $KTAG $*"; }
+not_ok() { echo "not ok - $KTAG $*"; FAILED=$((FAILED + 1)); }
+
+# check NAME FILE JQ_FILTER: the filter, applied to the events of FILE as
+# one array ($e), must yield true.
+check() {
+	local name=$1 file=$2 filter=$3
+	if jq -e -s ". as \$e | $filter" "$file" >/dev/null 2>"$WORK/jq.err"; then
+		ok "$name"
+	else
+		not_ok "$name"
+		sed 's/^/#   jq: /' "$WORK/jq.err" | head -3
+		echo "#   events in $file:"
+		jq -c '{event,status_name,rc,cmd,mid,share,result,round,final,server_addr}' \
+			"$file" 2>/dev/null | head -40 | sed 's/^/#     /'
+	fi
+}
+
+TRACER_PID=
+# trace_start FILE [ARGS]: cifstrace events --json into FILE, attached.
+trace_start() {
+	local out=$1; shift
+	"$CIFSTRACE" events --json "$@" >"$out" 2>"$out.err" &
+	TRACER_PID=$!
+	for _ in $(seq 1 300); do
+		grep -q "tracing the SMB client" "$out.err" 2>/dev/null && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# cifstrace did not start:"; sed 's/^/#   /' "$out.err" | grep -v '^#   libbpf' | tail -5
+	return 1
+}
+
+# trace_stop: SIGINT, as a user would; returns cifstrace's exit status.
+trace_stop() {
+	sleep 0.5	# let the last TCP segments (FIN, ACKs) arrive
+	kill -INT "$TRACER_PID"
+	wait "$TRACER_PID"
+}
+
+start_samba() {
+	modprobe cifs
+	cat >"$WORK/shares.conf" <<'CONF'
+[data]
+	path = /tmp/share-data
+	read only = no
+	valid users = alice bob
+CONF
+	"$VM/samba-start" "$WORK/shares.conf" alice:secret bob:bobpass
+}
