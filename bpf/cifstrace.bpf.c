@@ -415,19 +415,21 @@ static __always_inline struct ct_req_key make_req_key(__u64 sesid, __u64 mid)
 	return k;
 }
 
-static __always_inline void emit_request(__u64 conn_id, __u32 tid, __u64 sesid,
-					 __u16 cmd, __u64 mid, __u64 enter_ns)
+/* Global, so a loop over a compound's requests stays cheap to verify. */
+__noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
+			    __u64 enter_ns)
 {
 	struct ct_event *e = ev_new(CT_EV_REQUEST, conn_id);
 
 	if (!e)
-		return;
-	e->tid = tid;
+		return 0;
+	e->tid = tid_cmd >> 32;		/* five arguments at most: two share one */
+	e->cmd = (__u16)tid_cmd;
 	e->sesid = sesid;
-	e->cmd = cmd;
 	e->mid = mid;
 	ev_latency(e, e->ts_ns - enter_ns);	/* queued -> on the wire */
 	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 SEC("raw_tp/smb3_cmd_enter")
@@ -445,7 +447,7 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 	bpf_map_update_elem(&reqs, &k, &r, BPF_ANY);
 
 	if (!send_hooked) {
-		emit_request(r.conn_id, tid, sesid, cmd, mid, now);
+		emit_request(r.conn_id, sesid, mid, (__u64)tid << 32 | cmd, now);
 		return 0;
 	}
 	/* Queue it for __smb_send_rqst, which knows the socket. */
@@ -608,7 +610,7 @@ static __always_inline void send_exit(long ret)
 
 		if (r)
 			r->conn_id = conn_id;
-		emit_request(conn_id, p->tid[i], p->sesid[i], p->cmd[i], p->mid[i],
+		emit_request(conn_id, p->sesid[i], p->mid[i], (__u64)p->tid[i] << 32 | p->cmd[i],
 			     p->enter_ns[i]);
 		if (!ring)
 			continue;
@@ -996,10 +998,28 @@ int BPF_PROG(tp_tcp_receive_reset, struct sock *sk)
  * its TCP header. Report each tracked request whose last byte this ACK
  * covers.
  */
+/*
+ * A global (non-inlined) function is verified once on its own: calling it
+ * from the loop below keeps older verifiers (6.1) within their budget.
+ */
+__noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency)
+{
+	struct ct_event *e = ev_new_softirq(CT_EV_ACK, conn_id);
+
+	if (!e)
+		return 0;
+	e->mid = mid;
+	e->sesid = sesid;
+	e->cmd = cmd;
+	ev_latency(e, latency);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 SEC("raw_tp/tcp_probe")
 int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	__u64 key = (__u64)sk, now;
+	__u64 key = (__u64)sk, now, conn_id;
 	struct ct_ack_ring *ring = bpf_map_lookup_elem(&inflight, &key);
 	struct ct_smb_sock *s;
 	struct tcphdr th;
@@ -1011,23 +1031,16 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 		return 0;
 	ack = bpf_ntohl(th.ack_seq);
 	s = bpf_map_lookup_elem(&socks, &key);
+	conn_id = s ? s->conn_id : 0;
 	now = bpf_ktime_get_ns();
 
 	for (int i = 0; i < ACK_SLOTS; i++) {
 		struct ct_ack_slot *slot = &ring->slot[i];
-		struct ct_event *e;
 
 		if (!slot->used || (__s32)(ack - slot->end_seq) < 0)
 			continue;
 		slot->used = 0;
-		e = ev_new_softirq(CT_EV_ACK, s ? s->conn_id : 0);
-		if (!e)
-			continue;
-		e->mid = slot->mid;
-		e->sesid = slot->sesid;
-		e->cmd = slot->cmd;
-		ev_latency(e, now - slot->sent_ns);
-		bpf_ringbuf_submit(e, 0);
+		emit_ack(conn_id, slot->mid, slot->sesid, slot->cmd, now - slot->sent_ns);
 	}
 	return 0;
 }

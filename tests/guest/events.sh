@@ -8,14 +8,13 @@ mkdir -p /mnt/a /mnt/b
 
 # (a) a good mount, some I/O, unmount
 E=$WORK/good.jsonl
-trace_start "$E"
+trace_start good "$E"
 mount -t cifs //127.0.0.1/data /mnt/a -o username=alice,password=secret
 rc=$?
 echo hello >/mnt/a/hello.txt && cat /mnt/a/hello.txt >/dev/null
 umount /mnt/a
-trace_stop; trc=$?
+trace_stop
 [ $rc -eq 0 ] && ok "good: mount succeeded" || not_ok "good: mount succeeded (rc=$rc)"
-[ $trc -eq 0 ] && ok "good: cifstrace exits 0 on SIGINT" || not_ok "good: cifstrace exits 0 on SIGINT ($trc)"
 check "good: TCP connect to 127.0.0.1:445 established" "$E" \
 	'any($e[]; .event=="connect" and .result=="ok" and .server_addr=="127.0.0.1:445" and .duration_us>0 and .server=="127.0.0.1")'
 check "good: negotiate status 0, a dialect, latency > 0" "$E" \
@@ -45,7 +44,7 @@ check "good: the server is never sent a reset" "$E" \
 
 # (b) a share that does not exist
 E=$WORK/nosuch.jsonl
-trace_start "$E"
+trace_start nosuch "$E"
 out=$(mount -t cifs //127.0.0.1/nosuch /mnt/b -o username=alice,password=secret 2>&1); rc=$?
 trace_stop
 [ $rc -ne 0 ] && ok "nosuch: mount failed" || { not_ok "nosuch: mount failed"; umount /mnt/b; }
@@ -56,7 +55,7 @@ check "nosuch: session setup still succeeded" "$E" \
 
 # (c) a wrong password
 E=$WORK/badpw.jsonl
-trace_start "$E"
+trace_start badpw "$E"
 out=$(mount -t cifs //127.0.0.1/data /mnt/b -o username=alice,password=wrong 2>&1); rc=$?
 trace_stop
 [ $rc -ne 0 ] && ok "badpw: mount failed" || { not_ok "badpw: mount failed"; umount /mnt/b; }
@@ -71,7 +70,7 @@ check "badpw: no password bytes in the trace" "$E" \
 
 # (d) a port where nothing listens
 E=$WORK/refused.jsonl
-trace_start "$E"
+trace_start refused "$E"
 out=$(mount -t cifs //127.0.0.1/data /mnt/b -o username=alice,password=secret,port=4455 2>&1); rc=$?
 trace_stop
 [ $rc -ne 0 ] && ok "refused: mount failed" || { not_ok "refused: mount failed"; umount /mnt/b; }
@@ -82,7 +81,7 @@ check "refused: no SMB request was sent" "$E" \
 
 # (e) other TCP traffic on loopback, SMB from userspace included: no events
 E=$WORK/other.jsonl
-trace_start "$E"
+trace_start other "$E"
 busybox nc -l -p 8080 >/dev/null 2>&1 &
 sleep 0.3
 echo hello | busybox nc 127.0.0.1 8080 >/dev/null 2>&1

@@ -29,9 +29,13 @@ check() {
 }
 
 TRACER_PID=
-# trace_start FILE [ARGS]: cifstrace events --json into FILE, attached.
+SCENARIO=
+# trace_start NAME FILE [ARGS]: cifstrace events --json into FILE, attached.
+# A tracer that fails to start or to stop cleanly is a failed assertion, so
+# checks for the absence of events can never pass on a dead tracer.
 trace_start() {
-	local out=$1; shift
+	SCENARIO=$1
+	local out=$2; shift 2
 	"$CIFSTRACE" events --json "$@" >"$out" 2>"$out.err" &
 	TRACER_PID=$!
 	for _ in $(seq 1 300); do
@@ -39,15 +43,23 @@ trace_start() {
 		kill -0 "$TRACER_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# cifstrace did not start:"; sed 's/^/#   /' "$out.err" | grep -v '^#   libbpf' | tail -5
+	not_ok "$SCENARIO: cifstrace attached"
+	sed 's/^/#   /' "$out.err" | grep -v '^#   libbpf' | tail -5
 	return 1
 }
 
-# trace_stop: SIGINT, as a user would; returns cifstrace's exit status.
+# trace_stop: SIGINT, as a user would; cifstrace must exit 0.
 trace_stop() {
+	local rc
 	sleep 0.5	# let the last TCP segments (FIN, ACKs) arrive
-	kill -INT "$TRACER_PID"
+	kill -INT "$TRACER_PID" 2>/dev/null
 	wait "$TRACER_PID"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		ok "$SCENARIO: cifstrace ran and exited 0 on SIGINT"
+	else
+		not_ok "$SCENARIO: cifstrace ran and exited 0 on SIGINT (exit $rc)"
+	fi
 }
 
 start_samba() {
