@@ -46,4 +46,11 @@ struct cifs_tcon {
 	bool seal;		/* a bitfield on some kernels: read with _PROBED */
 } __attribute__((preserve_access_index));
 
+/* Mount options (fs_context.h), read at cifs_smb3_do_mount. */
+struct smb3_fs_context {
+	char *UNC;
+	char *username;
+	unsigned short port;
+} __attribute__((preserve_access_index));
+
 #endif /* CIFS_TYPES_H */

@@ -5,7 +5,8 @@
  *
  * Hooks (the loader's table in user/hooks.c decides which are attached):
  *   cifs tracepoints   smb3_cmd_enter/done/err, smb3_tcon, smb3_reconnect
- *   cifs functions     generic_ip_connect, SMB2_negotiate, SMB2_sess_setup,
+ *   cifs functions     cifs_smb3_do_mount, generic_ip_connect, SMB2_negotiate,
+ *                      SMB2_sess_setup,
  *                      SMB2_tcon, cifs_get_spnego_key, __smb_send_rqst
  *                      (fentry/fexit, or kprobe/kretprobe where no BTF)
  *   TCP tracepoints    inet_sock_set_state, tcp_probe, tcp_retransmit_skb,
@@ -91,6 +92,14 @@ struct {
 	__type(key, __u32);		/* thread id */
 	__type(value, struct ct_phase);
 } phases SEC(".maps");
+
+/* Mount start, by thread: the mount encloses every phase. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} mounts SEC(".maps");
 
 /* Kerberos upcall start, by thread (nested inside PH_SESSION). */
 struct {
@@ -753,6 +762,41 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 	return 0;
 }
 
+static __always_inline void mount_enter(struct smb3_fs_context *ctx)
+{
+	__u32 task = task_id();
+	__u64 now = bpf_ktime_get_ns();
+	struct ct_event *e;
+
+	bpf_map_update_elem(&mounts, &task, &now, BPF_ANY);
+	e = ev_new(CT_EV_MOUNT, 0);
+	if (!e)
+		return;
+	bpf_probe_read_kernel_str(e->mount.unc, sizeof(e->mount.unc), BPF_CORE_READ(ctx, UNC));
+	bpf_probe_read_kernel_str(e->mount.user, sizeof(e->mount.user),
+				  BPF_CORE_READ(ctx, username));
+	e->mount.port = BPF_CORE_READ(ctx, port);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* cifs_smb3_do_mount returns a dentry or ERR_PTR(-errno). */
+static __always_inline void mount_exit(long ret)
+{
+	__u32 task = task_id();
+	__u64 *start = bpf_map_lookup_elem(&mounts, &task);
+	struct ct_event *e;
+
+	if (!start)
+		return;
+	e = ev_new(CT_EV_MOUNT_DONE, 0);
+	if (e) {
+		ev_rc(e, ret < 0 && ret >= -4095 ? ret : 0);
+		ev_duration(e, bpf_ktime_get_ns() - *start);
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&mounts, &task);
+}
+
 static __always_inline void upcall_enter(void)
 {
 	struct ct_phase *ph = phase_get(PH_SESSION);
@@ -806,6 +850,9 @@ int BPF_KRETPROBE(kretprobe_##fn, long ret)					\
 #define SES(p)		((struct cifs_ses *)(p))
 #define SRV(p)		((struct TCP_Server_Info *)(p))
 
+FUNC_HOOKS(cifs_smb3_do_mount,
+	   mount_enter((struct smb3_fs_context *)a2),
+	   mount_exit(ret))
 FUNC_HOOKS(generic_ip_connect,
 	   phase_begin(PH_CONNECT, SRV(a0), NULL, NULL),
 	   connect_exit(ret))
@@ -826,6 +873,10 @@ FUNC_HOOKS(cifs_get_spnego_key, upcall_enter(), upcall_exit(ret))
  * are the 6.1+ prototypes. The loader uses fexit only where the kernel's
  * BTF prototype has this many arguments, kretprobe otherwise.
  */
+SEC("fexit/cifs_smb3_do_mount")
+int BPF_PROG(fexit_cifs_smb3_do_mount, void *fs_type, int flags, void *fs_ctx, long ret)
+{ mount_exit(ret); return 0; }
+
 SEC("fexit/generic_ip_connect")
 int BPF_PROG(fexit_generic_ip_connect, void *server, int ret)
 { connect_exit(ret); return 0; }
@@ -890,7 +941,8 @@ static __always_inline void emit_connect(struct sock *sk, struct ct_smb_sock *s,
 	e->pid = s->pid;
 	__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
 	ev_sock_addrs(e, sk);
-	ev_duration(e, e->ts_ns - s->syn_ns);
+	if (result != CT_CONNECT_STARTED)
+		ev_duration(e, e->ts_ns - s->syn_ns);
 	e->connect.result = result;
 	if (err)
 		ev_rc(e, -err);
@@ -924,6 +976,9 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
 		key = (__u64)sk;
 		bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY);
+		s = bpf_map_lookup_elem(&socks, &key);
+		if (s)
+			emit_connect(sk, s, CT_CONNECT_STARTED, 0);
 		return 0;
 	}
 

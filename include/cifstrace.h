@@ -48,6 +48,8 @@ enum ct_event_type {
 	CT_EV_TCP_RETRANSMIT,	/* a segment on an SMB socket was retransmitted */
 	CT_EV_TCP_RESET,	/* RST sent or received on an SMB socket */
 	CT_EV_TCP_FIN,		/* the server closed its side (FIN received) */
+	CT_EV_MOUNT,		/* a cifs mount began (cifs_smb3_do_mount) */
+	CT_EV_MOUNT_DONE,	/* ... and returned: rc is what mount(2) gets */
 	CT_EV_TYPE_MAX,
 };
 
@@ -66,6 +68,7 @@ enum ct_connect_result {
 	CT_CONNECT_REFUSED,	/* RST answered the SYN */
 	CT_CONNECT_TIMEOUT,	/* the client gave up on an unanswered SYN */
 	CT_CONNECT_ERROR,	/* ICMP or other error, errno in .rc */
+	CT_CONNECT_STARTED,	/* SYN sent (the connect is under way) */
 };
 
 /* Authentication mechanism, normalised from the kernel's enum securityEnum. */
@@ -126,6 +129,12 @@ struct ct_event {
 		struct {
 			__u32 state;		/* TCP state at the time */
 		} tcp;
+		struct {
+			__u32 port;		/* port= option, 0 for the default */
+			__u32 pad;
+			char unc[CT_UNC_LEN];	/* as given to mount */
+			char user[CT_NAME_LEN];
+		} mount;
 	};
 };
 

@@ -16,6 +16,7 @@ const struct hook hooks[] = {
 	{ "smb3_tcon", "cifs", HOOK_TP, 0, false, "tree connect end: UNC and rc" },
 	{ "smb3_reconnect", "cifs", HOOK_TP, 0, false, "reconnect decision" },
 	/* cifs functions: the mount phases and the sockets */
+	{ "cifs_smb3_do_mount", NULL, HOOK_FUNC, 3, false, "mount start, UNC, user, and its errno" },
 	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, false, "which TCP sockets are cifs's" },
 	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, false, "dialect, capabilities, phase time" },
 	{ "SMB2_sess_setup", NULL, HOOK_FUNC, 4, false, "user, domain, mechanism, rounds" },

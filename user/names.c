@@ -19,6 +19,8 @@ static const char *const event_types[CT_EV_TYPE_MAX] = {
 	[CT_EV_TCP_RETRANSMIT] = "tcp_retransmit",
 	[CT_EV_TCP_RESET] = "tcp_reset",
 	[CT_EV_TCP_FIN] = "tcp_fin",
+	[CT_EV_MOUNT] = "mount",
+	[CT_EV_MOUNT_DONE] = "mount_done",
 };
 
 static const char *const smb2_cmds[CT_SMB2_NR_COMMANDS] = {
@@ -41,6 +43,7 @@ static const char *const connect_results[] = {
 	[CT_CONNECT_REFUSED] = "refused",
 	[CT_CONNECT_TIMEOUT] = "timeout",
 	[CT_CONNECT_ERROR] = "error",
+	[CT_CONNECT_STARTED] = "started",
 };
 
 static const char *const tcp_states[] = {

@@ -129,6 +129,11 @@ json_t *event_to_json(const struct ct_event *e)
 	case CT_EV_RECONNECT:
 		set_int(o, "mid", e->mid);
 		break;
+	case CT_EV_MOUNT:
+		set_str(o, "share", e->mount.unc, sizeof(e->mount.unc));
+		set_str(o, "user", e->mount.user, sizeof(e->mount.user));
+		set_int(o, "port", e->mount.port);
+		break;
 	case CT_EV_TCP_RESET:
 		json_object_set_new(o, "direction",
 				    json_string(e->flags & CT_F_RST_SENT ? "sent" : "received"));

@@ -148,6 +148,17 @@ void render_text_event(FILE *out, const struct ct_event *e, __u64 t0_ns)
 	case CT_EV_RECONNECT:
 		add(&l, "current_mid=%llu", (unsigned long long)e->mid);
 		break;
+	case CT_EV_MOUNT:
+		add_esc(&l, NULL, e->mount.unc, sizeof(e->mount.unc));
+		add_esc(&l, "user", e->mount.user, sizeof(e->mount.user));
+		if (e->mount.port)
+			add(&l, " port=%u", e->mount.port);
+		break;
+	case CT_EV_MOUNT_DONE:
+		add(&l, "%s", e->rc ? "failed" : "mounted");
+		add_status(&l, e);
+		add_times(&l, e);
+		break;
 	case CT_EV_TCP_RESET:
 		add(&l, "%s ", e->flags & CT_F_RST_SENT ? "sent" : "received");
 		/* fall through */

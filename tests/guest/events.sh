@@ -15,6 +15,10 @@ echo hello >/mnt/a/hello.txt && cat /mnt/a/hello.txt >/dev/null
 umount /mnt/a
 trace_stop
 [ $rc -eq 0 ] && ok "good: mount succeeded" || not_ok "good: mount succeeded (rc=$rc)"
+check "good: mount start names the UNC and user, mount_done rc 0" "$E" \
+	'any($e[]; .event=="mount" and .share=="\\\\127.0.0.1\\data" and .user=="alice" and .comm=="mount.cifs") and any($e[]; .event=="mount_done" and .rc==0 and .duration_us>0)'
+check "good: SYN sent by mount.cifs, then connected" "$E" \
+	'[$e[] | select(.event=="connect") | .result] == ["started","ok"] and all($e[] | select(.event=="connect"); .comm=="mount.cifs")'
 check "good: TCP connect to 127.0.0.1:445 established" "$E" \
 	'any($e[]; .event=="connect" and .result=="ok" and .server_addr=="127.0.0.1:445" and .duration_us>0 and .server=="127.0.0.1")'
 check "good: negotiate status 0, a dialect, latency > 0" "$E" \
@@ -29,8 +33,8 @@ check "good: IPC$ tree connect marked ipc" "$E" \
 	'any($e[]; .event=="tree_connect" and .ipc==true and (.share|endswith("\\IPC$")))'
 check "good: tree connect to \\\\127.0.0.1\\data succeeded with a tree id" "$E" \
 	'any($e[]; .event=="tree_connect" and .share=="\\\\127.0.0.1\\data" and .status=="0x00000000" and .rc==0 and .tree_id>0 and .ipc==false)'
-check "good: every event names the server" "$E" \
-	'all($e[]; .server=="127.0.0.1")'
+check "good: every event after the mount start names the server" "$E" \
+	'all($e[] | select(.event!="mount" and .event!="mount_done"); .server=="127.0.0.1")'
 check "good: requests were traced (NEGOTIATE .. TREE_CONNECT, CREATE, WRITE)" "$E" \
 	'([$e[] | select(.event=="request") | .cmd] | unique) as $c | all(["NEGOTIATE","SESSION_SETUP","TREE_CONNECT","CREATE","WRITE"][]; . as $x | $c | index($x))'
 check "good: every request was ACKed by the server's TCP" "$E" \
@@ -65,6 +69,8 @@ check "badpw: session_setup phase ends -EACCES" "$E" \
 	'any($e[]; .event=="session_setup" and .final==true and .rc==-13)'
 check "badpw: no tree connect was attempted" "$E" \
 	'all($e[]; .event != "tree_connect")'
+check "badpw: mount_done carries -EACCES" "$E" \
+	'any($e[]; .event=="mount_done" and .rc==-13 and .rc_name=="EACCES")'
 check "badpw: no password bytes in the trace" "$E" \
 	'($e | tostring | test("wrong")) | not'
 
