@@ -23,12 +23,12 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf -I$(OUT
 
 # libbpf, libelf, zlib and jansson are linked statically so the one binary
 # can be copied to another host; glibc stays dynamic.
-STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic
+STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic -lm
 
 # The pipeline, one file per job: hooks -> stream -> renderers.
-CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c \
-	     user/render_json.c
-TOOL_SRCS := user/main.c user/cmd_events.c user/tracer.c user/hooks.c \
+CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c user/stream.c \
+	     user/render_json.c user/attempts.c user/diagnosis.c user/render_diagnosis.c
+TOOL_SRCS := user/main.c user/cmd_events.c user/cmd_record.c user/cmd_diagnose.c user/live.c user/tracer.c user/hooks.c \
 	     user/privileges.c
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))

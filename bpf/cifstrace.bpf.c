@@ -357,12 +357,13 @@ static __always_inline void ev_sock_addrs(struct ct_event *e, struct sock *sk)
 	e->saddr.family = e->daddr.family = family;
 	e->saddr.port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->daddr.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* explicit sizes: the destination is a byte array */
 	if (family == AF_INET) {
-		BPF_CORE_READ_INTO(e->saddr.addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(e->daddr.addr, sk, __sk_common.skc_daddr);
+		bpf_core_read(e->saddr.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr.addr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(e->saddr.addr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(e->daddr.addr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(e->saddr.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr.addr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
 	e->flags |= CT_F_ADDR;
 }

@@ -50,6 +50,7 @@ enum ct_event_type {
 	CT_EV_TCP_FIN,		/* the server closed its side (FIN received) */
 	CT_EV_MOUNT,		/* a cifs mount began (cifs_smb3_do_mount) */
 	CT_EV_MOUNT_DONE,	/* ... and returned: rc is what mount(2) gets */
+	CT_EV_LOST,		/* userspace: .mid records the ring buffer dropped */
 	CT_EV_TYPE_MAX,
 };
 

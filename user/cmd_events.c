@@ -2,13 +2,11 @@
 /* cifstrace events: the raw event stream, live, as text or JSON Lines. */
 #include <argp.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "commands.h"
 #include "render.h"
-#include "tracer.h"
+#include "live.h"
 
 static struct {
 	bool json;
@@ -17,7 +15,6 @@ static struct {
 	__u16 port;
 } env;
 
-static volatile sig_atomic_t exiting;
 
 static const char doc[] =
 "Print every fact cifstrace captures about the SMB client, one line per event.\n"
@@ -71,19 +68,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static void on_signal(int sig)
-{
-	exiting = 1;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static __u64 t0;
 
 static int print_event(void *ctx, const struct ct_event *e)
@@ -98,47 +82,16 @@ static int print_event(void *ctx, const struct ct_event *e)
 int cmd_events(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL, NULL, NULL };
-	struct tracer_opts topts = {};
-	unsigned long long lost = 0, now_lost;
-	struct tracer *t;
-	__u64 deadline;
-	int err;
+	struct live_opts o = {};
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
-	topts.verbose = env.verbose;
-	topts.extra_port = env.port;
-	err = tracer_open(&t, &topts);
-	if (err)
-		return err;
-	if (env.verbose)
-		tracer_print_hooks(t, stderr);
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	o.tracer.verbose = env.verbose;
+	o.tracer.extra_port = env.port;
+	o.duration = env.duration;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	t0 = now_ns();
-	deadline = env.duration ? t0 + env.duration * 1000000000ull : 0;
+	t0 = monotonic_ns();
 	if (!env.json)
 		render_text_header(stdout);
-	fprintf(stderr, "cifstrace: tracing the SMB client on %s; Ctrl-C to end\n",
-		tracer_kernel(t));
-
-	while (!exiting && (!deadline || now_ns() < deadline)) {
-		err = tracer_poll(t, 200, print_event, NULL);
-		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "cifstrace: ring buffer poll failed: %s\n", strerror(-err));
-			break;
-		}
-		now_lost = tracer_lost(t);
-		if (now_lost != lost) {
-			fprintf(stderr, "cifstrace: %llu events lost (ring buffer full)\n",
-				now_lost - lost);
-			lost = now_lost;
-		}
-	}
-	/* drain what is already in the buffer */
-	tracer_poll(t, 0, print_event, NULL);
-	tracer_close(t);
-	return err < 0 && err != -EINTR ? 1 : 0;
+	return live_run(&o, print_event, NULL);
 }

@@ -4,5 +4,7 @@
 #define COMMANDS_H
 
 int cmd_events(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 #endif

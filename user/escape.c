@@ -60,7 +60,8 @@ char *escape_str(char *dst, size_t dstlen, const char *src, size_t srclen,
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
 		size_t len = utf8_seq(s + i, n - i, &cp);
-		int raw = len && !(mode == ESC_TEXT && unsafe_for_terminal(cp));
+		int raw = len && !(mode == ESC_TEXT && unsafe_for_terminal(cp)) &&
+			  !(mode == ESC_UTF8 && cp == '\\' && i + 1 < n && s[i + 1] == 'x');
 		size_t need = raw ? len : 4;
 
 		if (o + need >= dstlen)
@@ -85,4 +86,36 @@ char *escape_str(char *dst, size_t dstlen, const char *src, size_t srclen,
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int unescape_hex(char *dst, size_t dstlen, const char *src)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; src[i]; o++) {
+		if (o + 1 >= dstlen)
+			return -1;
+		if (src[i] == '\\' && src[i + 1] == 'x' && hexval(src[i + 2]) >= 0 &&
+		    hexval(src[i + 3]) >= 0) {
+			dst[o] = (char)(hexval(src[i + 2]) << 4 | hexval(src[i + 3]));
+			i += 4;
+		} else {
+			dst[o] = src[i++];
+		}
+	}
+	if (o >= dstlen)
+		return -1;
+	dst[o] = '\0';
+	return 0;
 }

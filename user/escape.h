@@ -16,10 +16,18 @@ enum escape_mode {
 	ESC_TEXT,
 	/*
 	 * For JSON (jansson then escapes quotes and controls): keep valid
-	 * UTF-8, turn each byte of an invalid sequence into the text \xNN.
+	 * UTF-8, turn each byte of an invalid sequence into the text \xNN,
+	 * and a backslash that precedes 'x' into \x5c, so that
+	 * unescape_hex() gives back the original bytes exactly.
 	 */
 	ESC_UTF8,
 };
+
+/*
+ * Inverse of ESC_UTF8: every \xNN becomes byte NN. Returns 0, or -1 if the
+ * result (with its NUL) does not fit in dstlen.
+ */
+int unescape_hex(char *dst, size_t dstlen, const char *src);
 
 /*
  * Escape at most srclen bytes of src (stopping at a NUL) into dst, always

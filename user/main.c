@@ -14,7 +14,9 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "diagnose", cmd_diagnose, "explain each mount attempt, live or from a recording" },
 	{ "events", cmd_events, "print every captured event (text or JSON Lines)" },
+	{ "record", cmd_record, "write the event stream to a file for diagnose --input" },
 };
 
 static void usage(FILE *out)

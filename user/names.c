@@ -21,6 +21,7 @@ static const char *const event_types[CT_EV_TYPE_MAX] = {
 	[CT_EV_TCP_FIN] = "tcp_fin",
 	[CT_EV_MOUNT] = "mount",
 	[CT_EV_MOUNT_DONE] = "mount_done",
+	[CT_EV_LOST] = "lost",
 };
 
 static const char *const smb2_cmds[CT_SMB2_NR_COMMANDS] = {
@@ -81,6 +82,16 @@ const char *smb2_cmd_name(uint16_t cmd)
 	return buf;
 }
 
+int smb2_cmd_by_name(const char *name)
+{
+	unsigned int n;
+	char end;
+
+	if (sscanf(name, "CMD_%u%c", &n, &end) == 1 && n <= 0xffff)
+		return (int)n;
+	return index_of(smb2_cmds, NELEM(smb2_cmds), name);
+}
+
 const char *mech_name(uint32_t mech)
 {
 	return mech < NELEM(mechs) ? mechs[mech] : "unknown";
@@ -122,6 +133,21 @@ const char *dialect_name(uint16_t dialect, char *buf, size_t len)
 	}
 	snprintf(buf, len, "0x%04x", dialect);
 	return buf;
+}
+
+int dialect_by_name(const char *name)
+{
+	static const char *const known[] = { "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1" };
+	static const int codes[] = { 0x0202, 0x0210, 0x0300, 0x0302, 0x0311 };
+	unsigned int v;
+	char end;
+	int i = index_of(known, NELEM(known), name);
+
+	if (i >= 0)
+		return codes[i];
+	if (sscanf(name, "0x%4x%c", &v, &end) == 1)
+		return (int)v;
+	return -1;
 }
 
 const char *errno_name(int err, char *buf, size_t len)

@@ -9,6 +9,7 @@
 const char *event_type_name(uint32_t type);	/* "tree_connect" */
 int event_type_by_name(const char *name);	/* -1 if unknown */
 const char *smb2_cmd_name(uint16_t cmd);	/* "TREE_CONNECT" or "CMD_42" */
+int smb2_cmd_by_name(const char *name);		/* -1 if unknown */
 const char *mech_name(uint32_t mech);		/* "ntlmssp" */
 int mech_by_name(const char *name);
 const char *connect_result_name(uint32_t r);	/* "refused" */
@@ -17,6 +18,7 @@ const char *tcp_state_name(uint32_t state);	/* "ESTABLISHED" */
 int tcp_state_by_name(const char *name);
 /* "3.1.1" for 0x0311; "0x02ff" (wildcard) and unknowns as hex. */
 const char *dialect_name(uint16_t dialect, char *buf, size_t len);
+int dialect_by_name(const char *name);		/* -1 if unknown */
 /* "ECONNREFUSED" for -111 or 111; "E123" when unknown. */
 const char *errno_name(int err, char *buf, size_t len);
 

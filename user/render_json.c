@@ -129,6 +129,9 @@ json_t *event_to_json(const struct ct_event *e)
 	case CT_EV_RECONNECT:
 		set_int(o, "mid", e->mid);
 		break;
+	case CT_EV_LOST:
+		set_int(o, "count", e->mid);
+		break;
 	case CT_EV_MOUNT:
 		set_str(o, "share", e->mount.unc, sizeof(e->mount.unc));
 		set_str(o, "user", e->mount.user, sizeof(e->mount.user));

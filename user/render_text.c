@@ -90,16 +90,10 @@ void render_text_header(FILE *out)
 		"TIME(s)", "PID", "COMM", "EVENT", "SERVER", "DETAILS");
 }
 
-void render_text_event(FILE *out, const struct ct_event *e, __u64 t0_ns)
+const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 {
 	struct line l = { .len = 0 };
-	char comm[4 * CT_COMM_LEN + 1], server[4 * CT_HOST_LEN + 1], addr[64], buf[16];
-	double t = e->ts_ns >= t0_ns ? (e->ts_ns - t0_ns) / 1e9 : -((t0_ns - e->ts_ns) / 1e9);
-
-	escape_str(comm, sizeof(comm), e->comm, sizeof(e->comm), ESC_TEXT);
-	escape_str(server, sizeof(server), e->server, sizeof(e->server), ESC_TEXT);
-	if (!server[0] && (e->flags & CT_F_ADDR))
-		addr_str(&e->daddr, server, sizeof(server));
+	char addr[64], buf[16];
 
 	switch (e->type) {
 	case CT_EV_CONNECT:
@@ -148,6 +142,9 @@ void render_text_event(FILE *out, const struct ct_event *e, __u64 t0_ns)
 	case CT_EV_RECONNECT:
 		add(&l, "current_mid=%llu", (unsigned long long)e->mid);
 		break;
+	case CT_EV_LOST:
+		add(&l, "%llu events dropped: ring buffer full", (unsigned long long)e->mid);
+		break;
 	case CT_EV_MOUNT:
 		add_esc(&l, NULL, e->mount.unc, sizeof(e->mount.unc));
 		add_esc(&l, "user", e->mount.user, sizeof(e->mount.user));
@@ -171,6 +168,20 @@ void render_text_event(FILE *out, const struct ct_event *e, __u64 t0_ns)
 		break;
 	}
 	}
-	fprintf(out, "%12.6f %-7u %-15s %-14s %-22s %s\n", t, e->pid, comm,
-		event_type_name(e->type), server, l.buf + (l.buf[0] == ' '));
+	snprintf(out, outlen, "%s", l.buf + (l.buf[0] == ' '));
+	return out;
+}
+
+void render_text_event(FILE *out, const struct ct_event *e, __u64 t0_ns)
+{
+	char comm[4 * CT_COMM_LEN + 1], server[4 * CT_HOST_LEN + 1], details[1024];
+	double t = e->ts_ns >= t0_ns ? (e->ts_ns - t0_ns) / 1e9 : -((t0_ns - e->ts_ns) / 1e9);
+
+	escape_str(comm, sizeof(comm), e->comm, sizeof(e->comm), ESC_TEXT);
+	escape_str(server, sizeof(server), e->server, sizeof(e->server), ESC_TEXT);
+	if (!server[0] && (e->flags & CT_F_ADDR))
+		addr_str(&e->daddr, server, sizeof(server));
+	fprintf(out, "%12.6f %-7u %-15s %-14s %-22s %s\n", t, e->pid, comm[0] ? comm : "-",
+		event_type_name(e->type), server[0] ? server : "-",
+		event_details(e, details, sizeof(details)));
 }

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include "attempts.h"
+
+struct engine {
+	struct attempt **open;
+	size_t nopen, cap;
+	unsigned int next_id;
+	__u64 hang_after_ns;
+	attempt_fn fn;
+	void *ctx;
+};
+
+struct engine *engine_new(__u64 hang_after_ns, attempt_fn fn, void *ctx)
+{
+	struct engine *en = calloc(1, sizeof(*en));
+
+	if (!en)
+		return NULL;
+	en->hang_after_ns = hang_after_ns;
+	en->fn = fn;
+	en->ctx = ctx;
+	en->next_id = 1;
+	return en;
+}
+
+bool attempt_has_conn(const struct attempt *a, __u64 conn_id)
+{
+	for (int i = 0; i < a->nconn; i++)
+		if (a->conn_ids[i] == conn_id)
+			return true;
+	return false;
+}
+
+static void attempt_free(struct attempt *a)
+{
+	free(a->ev);
+	free(a);
+}
+
+static void add_event(struct attempt *a, const struct ct_event *e)
+{
+	if (a->nev == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		struct ct_event *ev = realloc(a->ev, cap * sizeof(*ev));
+
+		if (!ev)
+			return;		/* out of memory: the timeline misses it */
+		a->ev = ev;
+		a->cap = cap;
+	}
+	a->ev[a->nev++] = *e;
+	if (e->conn_id && !attempt_has_conn(a, e->conn_id) && a->nconn < ATTEMPT_MAX_CONNS)
+		a->conn_ids[a->nconn++] = e->conn_id;
+}
+
+static struct attempt *open_attempt(struct engine *en, const struct ct_event *e,
+				    enum attempt_kind kind)
+{
+	struct attempt *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	if (en->nopen == en->cap) {
+		size_t cap = en->cap ? 2 * en->cap : 16;
+		struct attempt **open = realloc(en->open, cap * sizeof(*open));
+
+		if (!open) {
+			free(a);
+			return NULL;
+		}
+		en->open = open;
+		en->cap = cap;
+	}
+	a->id = en->next_id++;
+	a->kind = kind;
+	a->pid = e->pid;
+	memcpy(a->comm, e->comm, sizeof(a->comm));
+	a->start_ns = e->ts_ns;
+	if (e->type == CT_EV_MOUNT) {
+		memcpy(a->unc, e->mount.unc, sizeof(a->unc));
+		memcpy(a->user, e->mount.user, sizeof(a->user));
+	}
+	en->open[en->nopen++] = a;
+	return a;
+}
+
+static void close_attempt(struct engine *en, size_t i, enum outcome o, __u64 now)
+{
+	struct attempt *a = en->open[i];
+
+	en->fn(en->ctx, a, o, now);
+	en->open[i] = en->open[--en->nopen];
+	attempt_free(a);
+}
+
+/* The open attempt an event belongs to: its task's, else its connection's. */
+static struct attempt *owner(struct engine *en, const struct ct_event *e)
+{
+	if (e->pid)
+		for (size_t i = en->nopen; i-- > 0;)
+			if (en->open[i]->kind == ATTEMPT_MOUNT && en->open[i]->pid == e->pid)
+				return en->open[i];
+	if (e->conn_id)
+		for (size_t i = en->nopen; i-- > 0;)
+			if (attempt_has_conn(en->open[i], e->conn_id))
+				return en->open[i];
+	return NULL;
+}
+
+/*
+ * The request still waiting for its response: the last request of the
+ * attempt with no response of the same (conn, mid) after it.
+ */
+static const struct ct_event *outstanding(const struct attempt *a)
+{
+	for (size_t i = a->nev; i-- > 0;) {
+		const struct ct_event *r = &a->ev[i];
+
+		if (r->type == CT_EV_RESPONSE || r->type == CT_EV_MOUNT_DONE)
+			return NULL;
+		if (r->type != CT_EV_REQUEST)
+			continue;
+		for (size_t j = i + 1; j < a->nev; j++)
+			if (a->ev[j].type == CT_EV_RESPONSE && a->ev[j].mid == r->mid &&
+			    a->ev[j].conn_id == r->conn_id)
+				return NULL;
+		return r;
+	}
+	return NULL;
+}
+
+/* A SYN with no result yet. */
+static const struct ct_event *connecting(const struct attempt *a)
+{
+	for (size_t i = a->nev; i-- > 0;) {
+		if (a->ev[i].type != CT_EV_CONNECT)
+			continue;
+		return a->ev[i].connect.result == CT_CONNECT_STARTED ? &a->ev[i] : NULL;
+	}
+	return NULL;
+}
+
+void engine_tick(struct engine *en, __u64 now)
+{
+	for (size_t i = 0; i < en->nopen; i++) {
+		struct attempt *a = en->open[i];
+		const struct ct_event *w = outstanding(a);
+		__u64 mark;
+
+		if (!w)
+			w = connecting(a);
+		if (!w || a->done)
+			continue;
+		mark = w->type == CT_EV_REQUEST ? w->mid : ~0ull;
+		if (now - w->ts_ns < en->hang_after_ns ||
+		    (a->hung_reported && a->hung_mid == mark))
+			continue;
+		a->hung_reported = true;
+		a->hung_mid = mark;
+		en->fn(en->ctx, a, OUTCOME_HUNG, now);
+	}
+}
+
+void engine_feed(struct engine *en, const struct ct_event *e)
+{
+	struct attempt *a;
+
+	engine_tick(en, e->ts_ns);
+	if (e->type == CT_EV_LOST) {
+		for (size_t i = 0; i < en->nopen; i++)
+			en->open[i]->lost += e->mid;
+		return;
+	}
+	if (e->type == CT_EV_MOUNT) {
+		a = open_attempt(en, e, ATTEMPT_MOUNT);
+		if (a)
+			add_event(a, e);
+		return;
+	}
+	a = owner(en, e);
+	if (!a && e->type == CT_EV_RECONNECT) {
+		/* an established connection stopped answering */
+		a = open_attempt(en, e, ATTEMPT_RECONNECT);
+		if (!a)
+			return;
+		add_event(a, e);
+		close_attempt(en, en->nopen - 1, OUTCOME_FAILED, e->ts_ns);
+		return;
+	}
+	if (!a)
+		return;
+	add_event(a, e);
+	if (e->type == CT_EV_MOUNT_DONE) {
+		a->done = true;
+		for (size_t i = 0; i < en->nopen; i++)
+			if (en->open[i] == a)
+				close_attempt(en, i, e->rc ? OUTCOME_FAILED : OUTCOME_OK, e->ts_ns);
+	}
+}
+
+void engine_finish(struct engine *en, __u64 now)
+{
+	while (en->nopen) {
+		struct attempt *a = en->open[en->nopen - 1];
+
+		if (a->hung_reported) {		/* said already; nothing new */
+			en->nopen--;
+			attempt_free(a);
+			continue;
+		}
+		close_attempt(en, en->nopen - 1, OUTCOME_HUNG, now);
+	}
+}
+
+void engine_free(struct engine *en)
+{
+	if (!en)
+		return;
+	for (size_t i = 0; i < en->nopen; i++)
+		attempt_free(en->open[i]);
+	free(en->open);
+	free(en);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Attempts: the event stream grouped into mount attempts (and reconnects
+ * of existing mounts). A pure function of the stream: live and recorded
+ * input go through the same engine.
+ *
+ * A mount attempt is everything between cifs_smb3_do_mount's entry and
+ * exit in one task (the mount events), plus whatever happens on the TCP
+ * connections that task used (ACKs, FIN, RST arrive in softirq context,
+ * tied to the attempt by conn_id). Concurrent mounts are different tasks,
+ * so they never mix.
+ */
+#ifndef ATTEMPTS_H
+#define ATTEMPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "cifstrace.h"
+
+#define ATTEMPT_MAX_CONNS 8
+
+enum attempt_kind { ATTEMPT_MOUNT, ATTEMPT_RECONNECT };
+enum outcome { OUTCOME_OK, OUTCOME_FAILED, OUTCOME_HUNG };
+
+struct attempt {
+	unsigned int id;
+	enum attempt_kind kind;
+	__u32 pid;
+	char comm[CT_COMM_LEN];
+	char unc[CT_UNC_LEN];		/* from the mount event */
+	char user[CT_NAME_LEN];
+	__u64 conn_ids[ATTEMPT_MAX_CONNS];
+	int nconn;
+	__u64 start_ns;
+	struct ct_event *ev;		/* the attempt's events, in order */
+	size_t nev, cap;
+	bool done;			/* mount_done seen */
+	bool hung_reported;
+	__u64 hung_mid;			/* the request the hang was reported for */
+	unsigned long long lost;	/* events dropped while it was open */
+};
+
+/* Called for each hang detected and each attempt that ends. */
+typedef void (*attempt_fn)(void *ctx, const struct attempt *a, enum outcome o, __u64 now_ns);
+
+struct engine;
+
+struct engine *engine_new(__u64 hang_after_ns, attempt_fn fn, void *ctx);
+/* Feed events in time order; ticks between events detect hangs. */
+void engine_feed(struct engine *en, const struct ct_event *e);
+void engine_tick(struct engine *en, __u64 now_ns);
+/* End of input: attempts still open are reported as hung, as of now_ns. */
+void engine_finish(struct engine *en, __u64 now_ns);
+void engine_free(struct engine *en);
+
+/* Is e one of a's connection's events? */
+bool attempt_has_conn(const struct attempt *a, __u64 conn_id);
+
+#endif

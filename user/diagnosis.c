@@ -1,0 +1,752 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * From an attempt's events to one diagnosis. First the facts are picked
+ * out of the timeline (extract), then the first phase that went wrong
+ * decides the class (classify), then the text is written for that class
+ * from the facts (one explain_* per class). The reasoning follows
+ * Microsoft's "negotiate, session setup and tree connect failures" guide,
+ * adapted to what the Linux client does.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "diagnosis.h"
+#include "names.h"
+#include "ntstatus.h"
+#include "render.h"
+
+const char *const diagnosis_classes[] = {
+	"ok", "connect-refused", "connect-timeout", "connect-unreachable",
+	"negotiate-no-response", "negotiate-closed", "negotiate-rejected",
+	"auth-logon-failure", "auth-account", "auth-kerberos", "auth-access-denied",
+	"auth-no-response", "tree-bad-network-name", "tree-access-denied",
+	"tree-encryption-required", "tree-no-response", "signing-failure",
+	"server-unresponsive", "unknown", NULL,
+};
+
+const char *outcome_name(enum outcome o)
+{
+	return o == OUTCOME_OK ? "ok" : o == OUTCOME_HUNG ? "hung" : "failed";
+}
+
+const char *phase_name(enum phase p)
+{
+	static const char *const names[] = { "connect", "negotiate", "session_setup",
+					     "tree_connect" };
+
+	return names[p];
+}
+
+/* ------------------------------------------------------------ facts */
+
+struct facts {
+	const struct attempt *a;
+	__u64 now;
+	const struct ct_event *mount, *done;
+	const struct ct_event *syn, *conn;		/* last SYN, last connect result */
+	const struct ct_event *neg_req, *neg_ack, *neg;
+	const struct ct_event *sess_req, *sess_ack, *sess_round, *sess_bad, *sess_final;
+	const struct ct_event *upcall;
+	const struct ct_event *tree_req, *tree_ack, *tree, *ipc;
+	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
+	const struct ct_event *pending, *pending_ack;	/* request with no response */
+	int retransmits, rounds;
+};
+
+static bool is_ipc(const char *unc)
+{
+	size_t n = strnlen(unc, CT_UNC_LEN);
+
+	return n >= 5 && !strcasecmp(unc + n - 5, "\\IPC$");
+}
+
+static const struct ct_event *ack_of(const struct attempt *a, const struct ct_event *req)
+{
+	for (size_t i = 0; req && i < a->nev; i++)
+		if (a->ev[i].type == CT_EV_ACK && a->ev[i].mid == req->mid &&
+		    a->ev[i].conn_id == req->conn_id && a->ev[i].ts_ns >= req->ts_ns)
+			return &a->ev[i];
+	return NULL;
+}
+
+static bool answered(const struct attempt *a, const struct ct_event *req)
+{
+	for (size_t i = 0; i < a->nev; i++)
+		if (a->ev[i].type == CT_EV_RESPONSE && a->ev[i].mid == req->mid &&
+		    a->ev[i].conn_id == req->conn_id && a->ev[i].ts_ns >= req->ts_ns)
+			return true;
+	return false;
+}
+
+static void extract(const struct attempt *a, __u64 now, struct facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->a = a;
+	f->now = now;
+	for (size_t i = 0; i < a->nev; i++) {
+		const struct ct_event *e = &a->ev[i];
+
+		switch (e->type) {
+		case CT_EV_MOUNT:
+			f->mount = e;
+			break;
+		case CT_EV_MOUNT_DONE:
+			f->done = e;
+			break;
+		case CT_EV_CONNECT:
+			if (e->connect.result == CT_CONNECT_STARTED)
+				f->syn = e;
+			f->conn = e;
+			break;
+		case CT_EV_REQUEST:
+			if (e->cmd == CT_SMB2_NEGOTIATE)
+				f->neg_req = e;
+			else if (e->cmd == CT_SMB2_SESSION_SETUP)
+				f->sess_req = e;
+			else if (e->cmd == CT_SMB2_TREE_CONNECT)
+				f->tree_req = e;
+			if (!answered(a, e))
+				f->pending = e;
+			break;
+		case CT_EV_RESPONSE:
+			if ((e->flags & CT_F_STATUS) && e->status == 0xC000A000)
+				f->bad_sig = e;
+			break;
+		case CT_EV_NEGOTIATE:
+			f->neg = e;
+			break;
+		case CT_EV_SESSION_SETUP:
+			if (e->flags & CT_F_FINAL) {
+				f->sess_final = e;
+				break;
+			}
+			f->sess_round = e;
+			f->rounds++;
+			if (e->status && e->status != 0xC0000016)
+				f->sess_bad = e;
+			break;
+		case CT_EV_UPCALL:
+			f->upcall = e;
+			break;
+		case CT_EV_TREE_CONNECT:
+			if (is_ipc(e->tree.unc))
+				f->ipc = e;
+			else
+				f->tree = e;
+			break;
+		case CT_EV_TCP_FIN:
+			f->fin = e;
+			break;
+		case CT_EV_TCP_RESET:
+			if (!(e->flags & CT_F_RST_SENT))
+				f->rst_in = e;
+			break;
+		case CT_EV_TCP_RETRANSMIT:
+			f->retransmits++;
+			break;
+		case CT_EV_RECONNECT:
+			f->reconnect = e;
+			break;
+		}
+	}
+	f->neg_ack = ack_of(a, f->neg_req);
+	f->sess_ack = ack_of(a, f->sess_req);
+	f->tree_ack = ack_of(a, f->tree_req);
+	f->pending_ack = ack_of(a, f->pending);
+}
+
+/* ------------------------------------------------------------ text helpers */
+
+static void addf(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	vsnprintf(buf, len, fmt, ap);
+}
+
+static void summary(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void summary(struct diagnosis *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	addf(d->summary, sizeof(d->summary), fmt, ap);
+	va_end(ap);
+}
+
+static void evidence(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void evidence(struct diagnosis *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->nevidence >= DIAG_MAX_ITEMS)
+		return;
+	va_start(ap, fmt);
+	addf(d->evidence[d->nevidence++], DIAG_TEXT, fmt, ap);
+	va_end(ap);
+}
+
+static void advice(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void advice(struct diagnosis *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->nadvice >= DIAG_MAX_ITEMS)
+		return;
+	va_start(ap, fmt);
+	addf(d->advice[d->nadvice++], DIAG_TEXT, fmt, ap);
+	va_end(ap);
+}
+
+/* "812 µs", "52.3 ms", "21.04 s" */
+static const char *dur(__u64 ns, char *buf, size_t len)
+{
+	if (ns < 10000000ull)
+		snprintf(buf, len, "%llu µs", (unsigned long long)(ns / 1000));
+	else if (ns < 10000000000ull)
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+#define DUR(ns) dur((ns), (char[32]){ 0 }, 32)
+
+static const char *status_text(__u32 status)
+{
+	static __thread char buf[64];
+	const char *name = ntstatus_name(status);
+
+	snprintf(buf, sizeof(buf), "%s (0x%08X)", name ? name : "an unknown status", status);
+	return buf;
+}
+
+/* "mount error(13): Permission denied", as mount.cifs prints it. */
+static const char *mount_error(int err)
+{
+	static __thread char buf[96];
+
+	snprintf(buf, sizeof(buf), "mount error(%d): %s", -err, strerror(-err));
+	return buf;
+}
+
+static const char *dialect_of(const struct facts *f)
+{
+	static __thread char buf[16];
+
+	if (!f->neg || !f->neg->negotiate.dialect)
+		return "?";
+	return dialect_name(f->neg->negotiate.dialect, buf, sizeof(buf));
+}
+
+static const char *share_name(const struct diagnosis *d)
+{
+	const char *s = strrchr(d->share, '\\');
+
+	return s ? s + 1 : d->share;
+}
+
+static const char *addr_of(const struct facts *f)
+{
+	static __thread char buf[64];
+	const struct ct_event *e = f->conn ? f->conn : f->neg;
+
+	buf[0] = '\0';
+	if (e && (e->flags & CT_F_ADDR))
+		addr_str(&e->daddr, buf, sizeof(buf));
+	return buf[0] ? buf : "the server";
+}
+
+/* When the request was acknowledged, in the guide's words. */
+static void ack_evidence(struct diagnosis *d, const struct facts *f, const char *what,
+			 const struct ct_event *req, const struct ct_event *ack)
+{
+	if (!req)
+		return;
+	if (ack)
+		evidence(d, "the server's TCP stack acknowledged the %s %s after it was sent, so "
+			    "the request reached the server machine", what, DUR(ack->latency_ns));
+	else
+		evidence(d, "the server's TCP stack never acknowledged the %s%s", what,
+			 f->retransmits ? "; the client retransmitted it" : "");
+	if (f->retransmits)
+		evidence(d, "%d TCP retransmission(s) on this connection", f->retransmits);
+}
+
+static __u64 since(const struct facts *f, const struct ct_event *e)
+{
+	__u64 end = f->done ? f->done->ts_ns : f->now;
+
+	return e && end > e->ts_ns ? end - e->ts_ns : 0;
+}
+
+/* ------------------------------------------------------------ classes */
+
+static void explain_ok(struct diagnosis *d, const struct facts *f)
+{
+	d->phase = PHASE_TREE;
+	summary(d, "Mounted %s as '%s' in %s (SMB %s, %s).", d->share, d->user,
+		DUR(d->duration_ns), dialect_of(f),
+		f->sess_round ? mech_name(f->sess_round->session.mech) : "existing session");
+	if (f->conn && f->conn->connect.result == CT_CONNECT_OK)
+		evidence(d, "TCP connect to %s: %s", addr_of(f), DUR(f->conn->duration_ns));
+	if (f->neg)
+		evidence(d, "NEGOTIATE: dialect %s, round trip %s", dialect_of(f),
+			 DUR(f->neg->latency_ns));
+	if (f->sess_final)
+		evidence(d, "SESSION_SETUP: %d round(s), %s in all%s", f->rounds,
+			 DUR(f->sess_final->duration_ns),
+			 f->sess_final->session.session_flags & CT_SMB2_SESSION_FLAG_IS_GUEST ?
+			 " (logged on as GUEST)" : "");
+	if (f->tree)
+		evidence(d, "TREE_CONNECT %s: round trip %s%s", f->tree->tree.unc,
+			 DUR(f->tree->latency_ns),
+			 f->tree->tree.share_flags & CT_SMB2_SHAREFLAG_ENCRYPT_DATA ?
+			 ", the share requires encryption and the client encrypts" : "");
+	if (!f->conn && !f->neg)
+		evidence(d, "the mount reused an existing connection to the server");
+}
+
+static void explain_connect(struct diagnosis *d, const struct facts *f)
+{
+	const struct ct_event *c = f->conn;
+	char port[16] = "445";
+
+	d->phase = PHASE_CONNECT;
+	if (c && (c->flags & CT_F_ADDR))
+		snprintf(port, sizeof(port), "%u", c->daddr.port);
+
+	if (d->outcome == OUTCOME_HUNG || (c && c->connect.result == CT_CONNECT_STARTED) ||
+	    (c && c->connect.result == CT_CONNECT_TIMEOUT)) {
+		d->class = "connect-timeout";
+		summary(d, "The SYN to %s has had no answer for %s: port %s is filtered (a "
+			   "firewall drops the packets) or the host is down.", addr_of(f),
+			DUR(since(f, f->syn)), port);
+		evidence(d, "SYN sent by %s at +%s; no SYN-ACK and no RST came back", d->server,
+			 f->syn && f->mount ? DUR(f->syn->ts_ns - f->mount->ts_ns) : "?");
+		advice(d, "Test the port from this host: nc -vz %s %s (a timeout confirms the filter)",
+		       d->server, port);
+		advice(d, "Check firewalls on the path and on the server (Windows Defender Firewall "
+			  "rule 'File and Printer Sharing (SMB-In)'; many ISPs and clouds block 445)");
+		advice(d, "Check that the server is up and the name resolves to the right address "
+			  "(getent hosts %s)", d->server);
+		return;
+	}
+	if (c && c->connect.result == CT_CONNECT_REFUSED) {
+		d->class = "connect-refused";
+		summary(d, "The TCP connect to %s was refused: a RST answered the SYN after %s, so "
+			   "the host is up but nothing listens on port %s.", addr_of(f),
+			DUR(c->duration_ns), port);
+		evidence(d, "SYN answered by RST after %s (ECONNREFUSED)", DUR(c->duration_ns));
+		advice(d, "Check that the SMB server runs and listens on port %s (on the server: "
+			  "ss -ltn 'sport = :%s'; Windows: the 'Server' service)", port, port);
+		if (strcmp(port, "445"))
+			advice(d, "The mount asked for port %s: SMB servers listen on 445 (139 for "
+				  "NetBIOS); drop or fix the port= option", port);
+		advice(d, "A firewall that rejects instead of dropping also answers with RST");
+		return;
+	}
+	d->class = "connect-unreachable";
+	summary(d, "The server %s could not be reached: %s.", addr_of(f),
+		c && c->rc ? strerror(-c->rc) : "no route");
+	if (c && c->rc)
+		evidence(d, "connect failed with %s", errno_name(c->rc, (char[32]){ 0 }, 32));
+	advice(d, "Check the address and the route to it: ip route get <server address>");
+	advice(d, "Check that DNS gives the current address (getent hosts %s); stale records "
+		  "are a common cause", d->server);
+}
+
+static void explain_negotiate(struct diagnosis *d, const struct facts *f)
+{
+	const struct ct_event *closed = f->rst_in ? f->rst_in : f->fin;
+
+	d->phase = PHASE_NEGOTIATE;
+	if (f->neg && (f->neg->flags & CT_F_STATUS)) {
+		d->class = "negotiate-rejected";
+		d->has_status = true;
+		d->status = f->neg->status;
+		if (f->neg->status)
+			summary(d, "The server answered NEGOTIATE with %s: it accepts none of the "
+				   "dialects or security modes this client offered.",
+				status_text(f->neg->status));
+		else
+			summary(d, "The server answered NEGOTIATE (dialect %s) but the client "
+				   "rejected the reply (%s): no dialect, signing or security mode "
+				   "both sides accept.", dialect_of(f),
+				f->neg->rc ? errno_name(f->neg->rc, (char[32]){ 0 }, 32) : "?");
+		if (f->neg->negotiate.security_mode & CT_SMB2_NEGOTIATE_SIGNING_REQUIRED)
+			evidence(d, "the server requires signing");
+		advice(d, "Match the dialects: the client's vers= option against the server's "
+			  "'server min protocol'/'server max protocol' (Samba) or "
+			  "Get-SmbServerConfiguration | select EnableSMB*Protocol (Windows)");
+		advice(d, "Check signing: the client's sign option against the server's signing "
+			  "requirement (older appliances often break here)");
+		advice(d, "Make sure client and server are up to date");
+		return;
+	}
+	if (closed || (!f->neg_req && f->conn)) {
+		d->class = "negotiate-closed";
+		if (f->neg_req)
+			summary(d, "The server %s the connection %s after NEGOTIATE instead of "
+				   "answering it.", f->rst_in ? "reset" : "closed",
+				closed ? DUR(closed->ts_ns - f->neg_req->ts_ns) : "?");
+		else
+			summary(d, "The server %s the connection without an SMB2 NEGOTIATE exchange "
+				   "(an SMB1 negotiate, vers=1.0, is not traced).",
+				f->rst_in ? "reset" : closed ? "closed" : "dropped");
+		ack_evidence(d, f, "NEGOTIATE", f->neg_req, f->neg_ack);
+		if (closed)
+			evidence(d, "%s from the server at +%s", f->rst_in ? "RST" : "FIN",
+				 f->mount ? DUR(closed->ts_ns - f->mount->ts_ns) : "?");
+		advice(d, "The server refuses the dialect offered: an SMB1-only server with "
+			  "vers=2.0+, or a server whose minimum protocol is above the client's "
+			  "vers= (try vers=3.1.1, or vers=2.1)");
+		advice(d, "The server refuses this client: Samba 'hosts allow'/'hosts deny', "
+			  "Windows firewall scope or connection limits; the server's log says which");
+		advice(d, "Check the server's SMB log at the time of the attempt");
+		return;
+	}
+	d->class = "negotiate-no-response";
+	if (f->neg_req)
+		summary(d, "NEGOTIATE was sent %s ago and %s, but the SMB server never answered.",
+			DUR(since(f, f->neg_req)),
+			f->neg_ack ? "the server's TCP stack acknowledged it" :
+				     "was never acknowledged at TCP level");
+	else
+		summary(d, "The connection was established but no NEGOTIATE reply came.");
+	ack_evidence(d, f, "NEGOTIATE", f->neg_req, f->neg_ack);
+	if (f->reconnect)
+		evidence(d, "the client gave up waiting and reconnected at +%s",
+			 f->mount ? DUR(f->reconnect->ts_ns - f->mount->ts_ns) : "?");
+	if (f->neg_ack) {
+		advice(d, "Most common cause: antivirus or another filter driver on the server "
+			  "holding SMB requests; check its logs, or exclude the SMB service");
+		advice(d, "The SMB server process may be hung or overloaded: check it on the "
+			  "server (Samba: smbstatus, the smbd processes; Windows: the Server service)");
+		advice(d, "Make sure client and server are up to date (the guide's hotfix case)");
+	} else {
+		advice(d, "The request is lost on the way: check the network path (MTU, "
+			  "firewall state tables, packet loss); a capture on the server shows "
+			  "whether it arrives");
+	}
+	advice(d, "The Linux client waits 20 s in NEGOTIATE before it reconnects; a shorter "
+		  "echo_interval= makes a dead server fail faster");
+}
+
+static bool in(__u32 s, const __u32 *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == s)
+			return true;
+	return false;
+}
+
+static const __u32 logon_failures[] = { 0xC000006D, 0xC000006A, 0xC0000064 };
+static const __u32 account_problems[] = {
+	0xC0000072, 0xC0000234, 0xC0000193, 0xC0000071, 0xC0000224, 0xC000006F,
+	0xC0000070, 0xC000006E, 0xC000015B,
+};
+static const __u32 kerberos_problems[] = {
+	0xC0000133, 0xC000005E, 0xC0000192, 0xC000018D, 0xC00002F9, 0xC0000413,
+};
+
+static void explain_session(struct diagnosis *d, const struct facts *f)
+{
+	const struct ct_event *bad = f->sess_bad;
+	const char *mech = f->sess_round ? mech_name(f->sess_round->session.mech) :
+			   f->upcall ? "kerberos" : "?";
+	const char *domain = f->sess_round ? f->sess_round->session.domain : "";
+
+	d->phase = PHASE_SESSION;
+	if (bad) {
+		d->has_status = true;
+		d->status = bad->status;
+	}
+	if (f->upcall && f->upcall->rc) {
+		d->class = "auth-kerberos";
+		summary(d, "Kerberos authentication failed before anything was sent: the key "
+			   "upcall (cifs.upcall via request-key) returned %s after %s, so the "
+			   "client has no service ticket for cifs/%s.",
+			errno_name(f->upcall->rc, (char[32]){ 0 }, 32), DUR(f->upcall->duration_ns),
+			d->server);
+		evidence(d, "cifs_get_spnego_key: %s", strerror(-f->upcall->rc));
+	} else if (bad && in(bad->status, logon_failures, 3)) {
+		d->class = "auth-logon-failure";
+		summary(d, "The server rejected the credentials of user '%s'%s%s%s with %s on "
+			   "SESSION_SETUP round %u (%s).", d->user, domain[0] ? " (domain '" : "",
+			domain, domain[0] ? "')" : "", status_text(bad->status), bad->round, mech);
+		advice(d, "Check the user name, password and domain the mount sends (username=, "
+			  "password=, domain=, or the credentials= file); a typo is the usual cause");
+		advice(d, "Check the account exists on the server (Samba: pdbedit -L; AD: the "
+			  "user's sAMAccountName and domain)");
+		advice(d, "With a server FQDN or NetBIOS name Windows clients use Kerberos; from "
+			  "Linux, sec=krb5 with a ticket (kinit) avoids NTLM password problems");
+	} else if (bad && in(bad->status, account_problems,
+			     sizeof(account_problems) / sizeof(account_problems[0]))) {
+		d->class = "auth-account";
+		summary(d, "The password of '%s' was accepted but the account cannot log on: %s.",
+			d->user, status_text(bad->status));
+		advice(d, "Fix the account on the server or domain controller: enable or unlock "
+			  "it, extend its expiry, set a new password, or widen its logon hours and "
+			  "allowed workstations (Samba: pdbedit -v -u %s)", d->user);
+	} else if ((bad && in(bad->status, kerberos_problems,
+			      sizeof(kerberos_problems) / sizeof(kerberos_problems[0]))) ||
+		   (f->sess_round && f->sess_round->session.mech == CT_MECH_KERBEROS && bad)) {
+		d->class = "auth-kerberos";
+		summary(d, "Kerberos authentication of '%s' to %s failed: %s.", d->user, d->server,
+			bad ? status_text(bad->status) : "no ticket");
+	} else if (bad && (bad->status == 0xC0000022 || bad->status == 0xC00000CA)) {
+		d->class = "auth-access-denied";
+		summary(d, "The server refused to set up a session for '%s': %s on SESSION_SETUP "
+			   "round %u.", d->user, status_text(bad->status), bad->round);
+		advice(d, "Guest or anonymous logons are refused: give a real user (username=)");
+		advice(d, "Server name hardening: the SPN the client uses must match the server "
+			  "name; try SmbServerNameHardeningLevel=0 on the server to confirm");
+		advice(d, "The server requires an encrypted session: mount with vers=3.1.1 and seal");
+	} else if (bad && bad->status == 0xC000A000) {
+		d->class = "signing-failure";
+		summary(d, "SESSION_SETUP failed signature verification: %s.", status_text(bad->status));
+	} else if (f->pending && f->pending->cmd == CT_SMB2_SESSION_SETUP) {
+		d->class = "auth-no-response";
+		summary(d, "SESSION_SETUP round %d was sent %s ago and %s, but the server never "
+			   "answered it.", f->rounds + 1, DUR(since(f, f->pending)),
+			f->pending_ack ? "the server's TCP acknowledged it" : "was never acknowledged");
+		ack_evidence(d, f, "SESSION_SETUP", f->pending, f->pending_ack);
+		advice(d, "The server cannot reach its authentication backend (domain "
+			  "controller, winbind) or hangs in it: check the server's logs");
+		advice(d, "Older devices hang on signed or NTLMv2 sessions: make sure SMB signing "
+			  "works between the two (the sign option, the server's signing settings)");
+		return;
+	} else {
+		d->class = "unknown";
+		summary(d, "Session setup for '%s' failed with %s.", d->user,
+			bad ? status_text(bad->status) :
+			f->sess_final && f->sess_final->rc ?
+				errno_name(f->sess_final->rc, (char[32]){ 0 }, 32) : "no status");
+		return;
+	}
+
+	if (!strcmp(d->class, "auth-kerberos")) {
+		advice(d, "Get a ticket for the mounting user and check it: kinit user@REALM; "
+			  "klist (cruid= selects whose credential cache the upcall uses)");
+		advice(d, "Check the request-key configuration for cifs.spnego "
+			  "(/etc/request-key.d/cifs.spnego.conf from cifs-utils) and that "
+			  "keyutils is installed");
+		advice(d, "Check Kerberos traffic to the KDC on port 88: errors during "
+			  "pre-authentication are normal, errors after it are the cause");
+		advice(d, "A server reached through a DNS CNAME needs an SPN for that alias "
+			  "(setspn -L <server account>); mount with the server's real name to test");
+		advice(d, "Clock skew over 5 minutes breaks Kerberos: check time sync on client, "
+			  "server and KDC");
+	}
+	if (bad)
+		evidence(d, "SESSION_SETUP round %u: %s, %s after the request", bad->round,
+			 status_text(bad->status), DUR(bad->latency_ns));
+	if (f->rounds && f->sess_round && f->sess_round != bad)
+		evidence(d, "last round: %s", status_text(f->sess_round->status));
+	if (bad && -ntstatus_errno(bad->status) == EACCES)
+		evidence(d, "mount error(13) means one of four things: wrong credentials, an "
+			    "account problem, share permissions, or required encryption; here it "
+			    "comes from SESSION_SETUP, before any share was asked for, so it is %s",
+			 !strcmp(d->class, "auth-logon-failure") ? "the credentials" :
+			 !strcmp(d->class, "auth-account") ? "the account" : "the session");
+}
+
+static void explain_tree(struct diagnosis *d, const struct facts *f)
+{
+	const struct ct_event *t = f->tree;
+	bool can_encrypt = f->neg && f->neg->negotiate.dialect >= 0x0300 &&
+			   (f->neg->negotiate.capabilities & CT_SMB2_GLOBAL_CAP_ENCRYPTION);
+
+	d->phase = PHASE_TREE;
+	if (!t || !(t->flags & CT_F_STATUS) || !t->status) {
+		d->class = "tree-no-response";
+		summary(d, "TREE_CONNECT to %s was sent %s ago and %s, but the server never "
+			   "answered it.", d->share, DUR(since(f, f->tree_req)),
+			f->tree_ack ? "the server's TCP acknowledged it" : "was never acknowledged");
+		ack_evidence(d, f, "TREE_CONNECT", f->tree_req, f->tree_ack);
+		advice(d, "The server hangs resolving the share: check the storage behind it "
+			  "(a slow or dead disk, a stale network path) and the server's logs");
+		return;
+	}
+	d->has_status = true;
+	d->status = t->status;
+	evidence(d, "session setup as '%s' succeeded (SMB %s), so the credentials are fine",
+		 d->user, dialect_of(f));
+	evidence(d, "TREE_CONNECT %s: %s after %s", t->tree.unc, status_text(t->status),
+		 DUR(t->latency_ns));
+
+	if (t->status == 0xC00000CC) {
+		d->class = "tree-bad-network-name";
+		summary(d, "The share '%s' does not exist on %s (or is misspelled): TREE_CONNECT "
+			   "returned %s.", share_name(d), d->server, status_text(t->status));
+		advice(d, "List the server's shares and compare the spelling: smbclient -L //%s "
+			  "-U %s (Windows: Get-SmbShare)", d->server, d->user);
+		advice(d, "Hidden shares end in $ (e.g. C$, and admin shares need admin rights)");
+		advice(d, "Only the first path component is the share: //server/share/dir mounts "
+			  "dir inside share; a missing dir fails later, with STATUS_OBJECT_NAME_NOT_FOUND");
+	} else if (t->status == 0xC0000022 && !can_encrypt) {
+		d->class = "tree-encryption-required";
+		summary(d, "The server refused %s with %s on a connection that cannot encrypt "
+			   "(SMB %s%s): that is how a server that requires encryption for the share "
+			   "answers.", d->share, status_text(t->status), dialect_of(f),
+			f->neg && f->neg->negotiate.dialect >= 0x0300 ?
+				", no encryption capability" : "; encryption needs SMB 3.0 or later");
+		evidence(d, "mount error(13) after a successful session setup is either share "
+			    "permissions or required encryption; SMB %s cannot encrypt, so "
+			    "encryption is the likely one", dialect_of(f));
+		advice(d, "Mount with SMB 3: vers=3.1.1 (or 3.0), and add seal to encrypt "
+			  "explicitly");
+		advice(d, "Check what the server requires: Windows Get-SmbServerConfiguration | "
+			  "select Encrypt* (EncryptData and RejectUnencryptedAccess) and "
+			  "Get-SmbShare | select name, EncryptData; Samba 'smb encrypt'");
+		advice(d, "If the share does not require encryption, this is a permission "
+			  "problem: see the share and NTFS permissions for '%s'", d->user);
+		advice(d, "Samba and appliances may not support encryption at all: check their "
+			  "documentation");
+	} else if (t->status == 0xC0000022) {
+		d->class = "tree-access-denied";
+		summary(d, "User '%s' logged on to %s but is not allowed on %s: TREE_CONNECT "
+			   "returned %s.", d->user, d->server, d->share, status_text(t->status));
+		evidence(d, "mount error(13) after a successful session setup is either share "
+			    "permissions or required encryption; this connection uses SMB %s and "
+			    "can encrypt, so it is permissions", dialect_of(f));
+		advice(d, "Check the share permissions for '%s' (Samba: valid users, invalid "
+			  "users, read list; Windows: Get-SmbShareAccess)", d->user);
+		advice(d, "Check the NTFS/file system permissions on the folder behind the share, "
+			  "and that the folder exists on the server");
+		advice(d, "Mounting as another user (username=) that has access confirms it");
+	} else {
+		d->class = "unknown";
+		summary(d, "TREE_CONNECT to %s failed with %s.", d->share, status_text(t->status));
+	}
+}
+
+/* ------------------------------------------------------------ classify */
+
+static bool connect_failed(const struct facts *f)
+{
+	const struct ct_event *c = f->conn;
+
+	return c && c->connect.result != CT_CONNECT_OK;
+}
+
+static void classify(struct diagnosis *d, const struct facts *f)
+{
+	const struct ct_event *t = f->tree;
+
+	if (f->a->kind == ATTEMPT_RECONNECT) {
+		d->class = "server-unresponsive";
+		d->phase = PHASE_NEGOTIATE;
+		summary(d, "The established connection to %s stopped answering and the client "
+			   "is reconnecting.", d->server);
+		advice(d, "Check the server's load and the network; cifs declares a server dead "
+			  "after 3 x echo_interval (60 s by default) without a reply");
+		advice(d, "Hard mounts block applications until the server returns; soft mounts "
+			  "fail their I/O instead");
+		return;
+	}
+	if (d->outcome == OUTCOME_OK) {
+		d->class = "ok";
+		explain_ok(d, f);
+		return;
+	}
+	if (f->bad_sig) {
+		d->class = "signing-failure";
+		d->phase = f->bad_sig->cmd == CT_SMB2_TREE_CONNECT ? PHASE_TREE : PHASE_SESSION;
+		d->has_status = true;
+		d->status = f->bad_sig->status;
+		summary(d, "A %s response failed signature verification (%s).",
+			smb2_cmd_name(f->bad_sig->cmd), status_text(f->bad_sig->status));
+		advice(d, "Make sure SMB signing works between the two: the client's sign option, "
+			  "the server's signing settings; older third-party devices are the usual "
+			  "suspects");
+		return;
+	}
+	if (connect_failed(f) && !(f->neg && f->neg->ts_ns > f->conn->ts_ns)) {
+		explain_connect(d, f);
+		return;
+	}
+	if (!f->neg || (f->neg->rc && !(f->sess_round || f->sess_final))) {
+		if (!f->conn && !f->neg_req && !f->sess_final && !f->tree && !f->upcall) {
+			/* nothing on the wire: maybe a shared connection, or a local error */
+			if (f->tree_req || f->pending)
+				explain_tree(d, f);
+			else {
+				d->class = "unknown";
+				d->phase = PHASE_CONNECT;
+				summary(d, "The mount of %s failed with %s before any SMB traffic.",
+					d->share, d->err ? errno_name(d->err, (char[32]){ 0 }, 32) : "?");
+				advice(d, "Check the mount options and the kernel log (dmesg) for the "
+					  "reason cifs rejected them");
+			}
+			return;
+		}
+		if (f->conn || f->neg_req || f->neg) {
+			explain_negotiate(d, f);
+			return;
+		}
+	}
+	if ((f->sess_final && f->sess_final->rc) || f->sess_bad || (f->upcall && f->upcall->rc) ||
+	    (f->pending && f->pending->cmd == CT_SMB2_SESSION_SETUP)) {
+		explain_session(d, f);
+		return;
+	}
+	if ((t && t->rc) || (f->pending && f->pending->cmd == CT_SMB2_TREE_CONNECT) ||
+	    (f->tree_req && !t)) {
+		explain_tree(d, f);
+		return;
+	}
+	d->class = "unknown";
+	d->phase = t ? PHASE_TREE : f->sess_final ? PHASE_SESSION : PHASE_NEGOTIATE;
+	summary(d, "The mount of %s %s%s%s.", d->share,
+		d->outcome == OUTCOME_HUNG ? "has made no progress for " : "failed with ",
+		d->outcome == OUTCOME_HUNG ? DUR(d->duration_ns) :
+			errno_name(d->err, (char[32]){ 0 }, 32),
+		"; every traced SMB step succeeded, so the error is local to the client");
+	advice(d, "Check the kernel log (dmesg) around the mount for the reason");
+}
+
+/* ------------------------------------------------------------ entry */
+
+static void identity(struct diagnosis *d, const struct facts *f)
+{
+	const struct attempt *a = f->a;
+
+	for (size_t i = 0; i < a->nev && !d->server[0]; i++)
+		memcpy(d->server, a->ev[i].server, sizeof(d->server));
+	memcpy(d->share, a->unc, sizeof(d->share));
+	if (!d->share[0] && f->tree)
+		memcpy(d->share, f->tree->tree.unc, sizeof(d->share));
+	if (!d->server[0] && d->share[0] == '\\' && d->share[1] == '\\') {
+		size_t n = strcspn(d->share + 2, "\\");
+
+		snprintf(d->server, sizeof(d->server), "%.*s", (int)n, d->share + 2);
+	}
+	memcpy(d->user, a->user, sizeof(d->user));
+	if (!d->user[0] && f->sess_round)
+		memcpy(d->user, f->sess_round->session.user, sizeof(d->user));
+}
+
+void diagnose_attempt(const struct attempt *a, enum outcome o, __u64 now, struct diagnosis *d)
+{
+	struct facts f;
+
+	memset(d, 0, sizeof(*d));
+	extract(a, now, &f);
+	d->outcome = o;
+	d->duration_ns = (f.done ? f.done->ts_ns : now) - a->start_ns;
+	if (f.done && (f.done->flags & CT_F_RC))
+		d->err = f.done->rc;
+	identity(d, &f);
+	classify(d, &f);
+
+	if (d->err)
+		evidence(d, "the mount returned %d (%s): %s", d->err,
+			 errno_name(d->err, (char[32]){ 0 }, 32), mount_error(d->err));
+	else if (o == OUTCOME_HUNG)
+		evidence(d, "the mount has been running for %s and has not returned yet",
+			 DUR(d->duration_ns));
+	if (a->lost)
+		evidence(d, "WARNING: %llu events were lost while this attempt ran (ring buffer "
+			    "full); the timeline is incomplete", a->lost);
+}

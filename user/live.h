@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live loop shared by every tracing subcommand: attach, poll, report
+ * losses as CT_EV_LOST events in the stream, stop on SIGINT/SIGTERM or
+ * after a duration, drain, detach.
+ */
+#ifndef LIVE_H
+#define LIVE_H
+
+#include "tracer.h"
+
+struct live_opts {
+	struct tracer_opts tracer;
+	long duration;			/* seconds, 0 = until interrupted */
+	/* called once attached, before the first event (e.g. a file header) */
+	void (*on_start)(void *ctx, struct tracer *t);
+	/* called about every 200 ms with CLOCK_MONOTONIC ns (hang detection) */
+	void (*on_tick)(void *ctx, __u64 now_ns);
+};
+
+/* Returns the process exit code. */
+int live_run(const struct live_opts *o, event_fn fn, void *ctx);
+__u64 monotonic_ns(void);
+
+#endif
