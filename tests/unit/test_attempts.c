@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The engine on synthetic streams: grouping of concurrent mounts, hang
+ * detection timing, and the class each failing phase gets.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include "attempts.h"
+#include "diagnosis.h"
+
+#define MS 1000000ull
+#define S (1000 * MS)
+
+struct seen {
+	int n;
+	struct { unsigned id; enum outcome o; char class[40]; char share[CT_UNC_LEN];
+		 __u64 at; __u32 status; int err; char summary[2 * DIAG_TEXT]; } r[16];
+};
+
+static void collect(void *ctx, const struct attempt *a, enum outcome o, __u64 now)
+{
+	struct seen *s = ctx;
+	struct diagnosis d;
+
+	diagnose_attempt(a, o, now, &d);
+	assert_true(s->n < 16);
+	s->r[s->n].id = a->id;
+	s->r[s->n].o = o;
+	s->r[s->n].at = now;
+	s->r[s->n].status = d.status;
+	s->r[s->n].err = d.err;
+	snprintf(s->r[s->n].class, sizeof(s->r[0].class), "%s", d.class);
+	snprintf(s->r[s->n].share, sizeof(s->r[0].share), "%s", d.share);
+	snprintf(s->r[s->n].summary, sizeof(s->r[0].summary), "%s", d.summary);
+	s->n++;
+}
+
+static struct ct_event ev(__u64 t, __u32 type, __u32 pid, __u64 conn)
+{
+	struct ct_event e = { .ts_ns = t, .type = type, .pid = pid, .conn_id = conn };
+
+	strcpy(e.server, "srv");
+	return e;
+}
+
+static void mount_start(struct engine *en, __u64 t, __u32 pid, const char *unc)
+{
+	struct ct_event e = ev(t, CT_EV_MOUNT, pid, 0);
+
+	strcpy(e.mount.unc, unc);
+	strcpy(e.mount.user, "alice");
+	engine_feed(en, &e);
+}
+
+static void connected(struct engine *en, __u64 t, __u32 pid, __u64 conn)
+{
+	struct ct_event e = ev(t, CT_EV_CONNECT, pid, conn);
+
+	e.connect.result = CT_CONNECT_STARTED;
+	engine_feed(en, &e);
+	e.ts_ns += 100000;
+	e.connect.result = CT_CONNECT_OK;
+	engine_feed(en, &e);
+}
+
+static void request(struct engine *en, __u64 t, __u32 pid, __u64 conn, __u16 cmd, __u64 mid)
+{
+	struct ct_event e = ev(t, CT_EV_REQUEST, pid, conn);
+
+	e.cmd = cmd;
+	e.mid = mid;
+	engine_feed(en, &e);
+}
+
+static void acked(struct engine *en, __u64 t, __u64 conn, __u16 cmd, __u64 mid)
+{
+	struct ct_event e = ev(t, CT_EV_ACK, 0, conn);	/* softirq: no task */
+
+	e.cmd = cmd;
+	e.mid = mid;
+	e.latency_ns = 180000;
+	e.flags = CT_F_LATENCY;
+	engine_feed(en, &e);
+}
+
+static void negotiated(struct engine *en, __u64 t, __u32 pid, __u64 conn, __u16 dialect)
+{
+	struct ct_event e = ev(t, CT_EV_RESPONSE, pid, conn);
+
+	e.cmd = CT_SMB2_NEGOTIATE;
+	e.flags = CT_F_STATUS;
+	engine_feed(en, &e);
+	e.type = CT_EV_NEGOTIATE;
+	e.flags = CT_F_STATUS | CT_F_RC | CT_F_LATENCY;
+	e.negotiate.dialect = dialect;
+	e.negotiate.capabilities = CT_SMB2_GLOBAL_CAP_ENCRYPTION;
+	engine_feed(en, &e);
+}
+
+static void session(struct engine *en, __u64 t, __u32 pid, __u64 conn, __u32 status2, int rc)
+{
+	struct ct_event e = ev(t, CT_EV_SESSION_SETUP, pid, conn);
+
+	strcpy(e.session.user, "alice");
+	e.session.mech = CT_MECH_NTLMSSP;
+	e.round = 1;
+	e.status = 0xC0000016;
+	e.flags = CT_F_STATUS;
+	engine_feed(en, &e);
+	e.ts_ns += MS;
+	e.round = 2;
+	e.status = status2;
+	e.rc = rc;
+	e.flags = CT_F_STATUS | CT_F_RC;
+	engine_feed(en, &e);
+	e.flags |= CT_F_FINAL;
+	engine_feed(en, &e);
+}
+
+static void tcon(struct engine *en, __u64 t, __u32 pid, __u64 conn, const char *unc,
+		 __u32 status, int rc)
+{
+	struct ct_event e = ev(t, CT_EV_TREE_CONNECT, pid, conn);
+
+	strcpy(e.tree.unc, unc);
+	e.status = status;
+	e.rc = rc;
+	e.flags = CT_F_STATUS | CT_F_RC | CT_F_LATENCY;
+	engine_feed(en, &e);
+}
+
+static void mount_done(struct engine *en, __u64 t, __u32 pid, int rc)
+{
+	struct ct_event e = ev(t, CT_EV_MOUNT_DONE, pid, 0);
+
+	e.rc = rc;
+	e.flags = CT_F_RC;
+	engine_feed(en, &e);
+}
+
+static void interleaved_concurrent_mounts_stay_apart(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+
+	/* two tasks, two connections to the same server, events interleaved */
+	mount_start(en, 1 * MS, 100, "\\\\srv\\data");
+	mount_start(en, 2 * MS, 200, "\\\\srv\\nosuch");
+	connected(en, 3 * MS, 100, 1);
+	connected(en, 4 * MS, 200, 2);
+	negotiated(en, 5 * MS, 200, 2, 0x0311);
+	negotiated(en, 6 * MS, 100, 1, 0x0311);
+	session(en, 7 * MS, 100, 1, 0xC000006D, -13);
+	session(en, 8 * MS, 200, 2, 0, 0);
+	tcon(en, 10 * MS, 200, 2, "\\\\srv\\IPC$", 0, 0);
+	mount_done(en, 11 * MS, 100, -13);
+	tcon(en, 12 * MS, 200, 2, "\\\\srv\\nosuch", 0xC00000CC, -2);
+	mount_done(en, 13 * MS, 200, -2);
+
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.r[0].class, "auth-logon-failure");
+	assert_string_equal(s.r[0].share, "\\\\srv\\data");
+	assert_int_equal(s.r[0].status, 0xC000006D);
+	assert_int_equal(s.r[0].err, -13);
+	assert_string_equal(s.r[1].class, "tree-bad-network-name");
+	assert_string_equal(s.r[1].share, "\\\\srv\\nosuch");
+	assert_int_equal(s.r[1].status, 0xC00000CC);
+	engine_free(en);
+}
+
+static void silent_negotiate_is_reported_hung_after_the_threshold(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	connected(en, 1 * MS, 100, 7);
+	request(en, 2 * MS, 100, 7, CT_SMB2_NEGOTIATE, 0);
+	acked(en, 2 * MS + 180000, 7, CT_SMB2_NEGOTIATE, 0);
+	engine_tick(en, 4 * S);
+	assert_int_equal(s.n, 0);			/* not yet */
+	engine_tick(en, 5 * S + 3 * MS);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.r[0].o, OUTCOME_HUNG);
+	assert_string_equal(s.r[0].class, "negotiate-no-response");
+	assert_non_null(strstr(s.r[0].summary, "acknowledged"));
+	engine_tick(en, 9 * S);
+	assert_int_equal(s.n, 1);			/* reported once */
+	mount_done(en, 21 * S, 100, -112);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.r[1].o, OUTCOME_FAILED);
+	assert_string_equal(s.r[1].class, "negotiate-no-response");
+	assert_int_equal(s.r[1].err, -112);
+	engine_free(en);
+}
+
+static void unanswered_syn_is_a_connect_timeout(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(2 * S, collect, &s);
+	struct ct_event e = ev(1 * MS, CT_EV_CONNECT, 100, 9);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	e.connect.result = CT_CONNECT_STARTED;
+	engine_feed(en, &e);
+	engine_tick(en, 3 * S);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.r[0].class, "connect-timeout");
+	e.ts_ns = 5 * S;
+	e.connect.result = CT_CONNECT_TIMEOUT;
+	engine_feed(en, &e);
+	mount_done(en, 5 * S + MS, 100, -115);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.r[1].class, "connect-timeout");
+	engine_free(en);
+}
+
+static void access_denied_at_tree_connect_depends_on_the_dialect(void **state)
+{
+	for (int old = 0; old < 2; old++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+
+		mount_start(en, 0, 100, "\\\\srv\\secret");
+		connected(en, 1 * MS, 100, 1);
+		negotiated(en, 2 * MS, 100, 1, old ? 0x0210 : 0x0311);
+		session(en, 3 * MS, 100, 1, 0, 0);
+		tcon(en, 5 * MS, 100, 1, "\\\\srv\\secret", 0xC0000022, -13);
+		mount_done(en, 6 * MS, 100, -13);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, old ? "tree-encryption-required" :
+							"tree-access-denied");
+		engine_free(en);
+	}
+}
+
+static void recording_that_ends_mid_mount_reports_it_hung_once(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	connected(en, 1 * MS, 100, 1);
+	request(en, 2 * MS, 100, 1, CT_SMB2_NEGOTIATE, 0);
+	engine_finish(en, 1 * S);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.r[0].o, OUTCOME_HUNG);
+	engine_free(en);
+}
+
+static void reconnect_of_an_established_mount_is_server_unresponsive(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+	struct ct_event e = ev(100 * S, CT_EV_RECONNECT, 55, 4);
+
+	engine_feed(en, &e);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.r[0].class, "server-unresponsive");
+	engine_free(en);
+}
+
+static void every_class_has_a_stable_name(void **state)
+{
+	int n = 0;
+
+	for (const char *const *c = diagnosis_classes; *c; c++, n++)
+		assert_true(strlen(*c) > 1);
+	assert_int_equal(n, 19);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(interleaved_concurrent_mounts_stay_apart),
+		cmocka_unit_test(silent_negotiate_is_reported_hung_after_the_threshold),
+		cmocka_unit_test(unanswered_syn_is_a_connect_timeout),
+		cmocka_unit_test(access_denied_at_tree_connect_depends_on_the_dialect),
+		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),
+		cmocka_unit_test(reconnect_of_an_established_mount_is_server_unresponsive),
+		cmocka_unit_test(every_class_has_a_stable_name),
+	};
+
+	return cmocka_run_group_tests_name("attempts", tests, NULL, NULL);
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The recorded stream: exact round trips, and bad input rejected by line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include "render.h"
+#include "stream.h"
+
+#define HEADER "{\"format\":\"cifstrace-events\",\"version\":1,\"kernel\":\"6.12\",\"host\":\"h\"}\n"
+
+/* Every field the writer emits, set, for each event type. */
+static struct ct_event full(__u32 type)
+{
+	struct ct_event e = {
+		.ts_ns = 123456789000ull, .type = type, .pid = 77, .conn_id = 3,
+		.sesid = 0x1122334455ull, .tid = 9, .mid = 42,
+		.flags = CT_F_STATUS | CT_F_RC | CT_F_LATENCY | CT_F_DURATION | CT_F_ADDR,
+		.status = 0xC000006D, .rc = -13, .latency_ns = 812000, .duration_ns = 9000,
+	};
+
+	strcpy(e.comm, "mount.cifs");
+	strcpy(e.server, "srv.example.com");
+	e.daddr = (struct ct_addr){ .family = AF_INET, .port = 445, .addr = { 10, 1, 2, 3 } };
+	switch (type) {
+	case CT_EV_CONNECT:
+		e.connect.result = CT_CONNECT_REFUSED;
+		e.saddr = (struct ct_addr){ .family = AF_INET6, .port = 51000,
+					    .addr = { 0xfe, 0x80, [15] = 1 } };
+		break;
+	case CT_EV_REQUEST: case CT_EV_ACK: case CT_EV_RESPONSE:
+		e.cmd = 5;
+		break;
+	case CT_EV_NEGOTIATE:
+		e.cmd = CT_SMB2_NEGOTIATE;
+		e.negotiate.dialect = 0x0302;
+		e.negotiate.capabilities = 0x47;
+		e.negotiate.security_mode = 3;
+		break;
+	case CT_EV_SESSION_SETUP:
+		e.cmd = CT_SMB2_SESSION_SETUP;
+		e.round = 2;
+		e.flags |= CT_F_FINAL;
+		e.session.session_flags = 4;
+		/* fall through */
+	case CT_EV_UPCALL:
+		e.session.mech = CT_MECH_KERBEROS;
+		strcpy(e.session.user, "alice");
+		strcpy(e.session.domain, "CORP");
+		break;
+	case CT_EV_TREE_CONNECT:
+		e.cmd = CT_SMB2_TREE_CONNECT;
+		strcpy(e.tree.unc, "\\\\srv\\data");
+		e.tree.share_flags = 0x8000;
+		e.tree.seal = 1;
+		break;
+	case CT_EV_TCP_RESET:
+		e.flags |= CT_F_RST_SENT;
+		/* fall through */
+	case CT_EV_TCP_RETRANSMIT: case CT_EV_TCP_FIN:
+		e.tcp.state = 8;
+		e.saddr = (struct ct_addr){ .family = AF_INET, .port = 40000, .addr = { 10, 0, 0, 9 } };
+		break;
+	case CT_EV_MOUNT:
+		strcpy(e.mount.unc, "\\\\srv\\data");
+		strcpy(e.mount.user, "alice");
+		e.mount.port = 4455;
+		break;
+	}
+	return e;
+}
+
+static json_t *to_json(const struct ct_event *e)
+{
+	return event_to_json(e);
+}
+
+static void every_event_type_round_trips_exactly(void **state)
+{
+	for (__u32 t = CT_EV_CONNECT; t < CT_EV_TYPE_MAX; t++) {
+		struct ct_event in = full(t), out;
+		json_t *o = to_json(&in);
+		char *s = json_dumps(o, 0), err[200];
+		json_t *back = json_loads(s, 0, NULL);
+
+		if (t == CT_EV_LOST) {
+			/* carries only its count and time */
+			in = (struct ct_event){ .ts_ns = in.ts_ns, .type = t, .mid = 5 };
+			json_decref(back);
+			free(s);
+			json_decref(o);
+			o = to_json(&in);
+			s = json_dumps(o, 0);
+			back = json_loads(s, 0, NULL);
+		}
+		assert_int_equal(event_from_json(back, &out, err, sizeof(err)), 0);
+		if (t != CT_EV_LOST) {
+			/* fields the writer does not print for this type read back as 0 */
+			struct ct_event want = in;
+			json_t *again = to_json(&out);
+
+			assert_true(json_equal(o, again));
+			json_decref(again);
+			(void)want;
+		}
+		assert_int_equal(out.type, in.type);
+		assert_int_equal(out.ts_ns, in.ts_ns);
+		json_decref(back);
+		json_decref(o);
+		free(s);
+	}
+}
+
+static void hostile_bytes_round_trip_exactly(void **state)
+{
+	struct ct_event in = full(CT_EV_TREE_CONNECT), out;
+	const char unc[] = "\\\\srv\\x41\xff\xfe\x01\"}\n\\xff";
+	char err[200];
+	json_t *o, *back;
+	char *s;
+
+	memcpy(in.tree.unc, unc, sizeof(unc));
+	o = to_json(&in);
+	s = json_dumps(o, 0);
+	back = json_loads(s, 0, NULL);
+	assert_non_null(back);
+	assert_int_equal(event_from_json(back, &out, err, sizeof(err)), 0);
+	assert_memory_equal(out.tree.unc, unc, sizeof(unc));
+	json_decref(o);
+	json_decref(back);
+	free(s);
+}
+
+/* Run the reader over text; return its result and the error text. */
+static int read_all(const char *text, char *err, size_t errlen, int *events)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	struct stream_reader r;
+	struct ct_event e;
+	int n;
+
+	*events = 0;
+	n = stream_open(&r, f, "rec.jsonl");
+	while (n == 0 && (n = stream_next(&r, &e)) > 0) {
+		(*events)++;
+		n = 0;
+	}
+	snprintf(err, errlen, "%s", n < 0 ? r.err : "");
+	stream_close(&r);
+	fclose(f);
+	return n;
+}
+
+static void expect_error(const char *text, const char *what)
+{
+	char err[400];
+	int events;
+
+	assert_int_equal(read_all(text, err, sizeof(err), &events), -1);
+	if (!strstr(err, what))
+		fail_msg("error \"%s\" does not contain \"%s\"", err, what);
+}
+
+static void a_good_recording_reads(void **state)
+{
+	char err[400];
+	int events;
+
+	assert_int_equal(read_all(HEADER
+				  "{\"ts_us\":1,\"event\":\"mount\",\"pid\":5,\"share\":\"\\\\\\\\s\\\\d\"}\n"
+				  "{\"ts_us\":2,\"event\":\"mount_done\",\"pid\":5,\"rc\":-2}\n",
+				  err, sizeof(err), &events), 0);
+	assert_int_equal(events, 2);
+}
+
+static void bad_input_is_rejected_naming_the_line(void **state)
+{
+	expect_error("", "rec.jsonl:0: empty input");
+	expect_error("{\"ts_us\":1,\"event\":\"mount\"}\n", "rec.jsonl:1: not a cifstrace recording");
+	expect_error("{\"format\":\"cifstrace-events\",\"version\":7}\n", "unsupported recording version");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"mount\"}\n{\"ts_us\":2,\n", "rec.jsonl:3: not valid JSON");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"mount\"}", "rec.jsonl:2: truncated line");
+	expect_error(HEADER "[1,2]\n", "rec.jsonl:2: not a JSON object");
+	expect_error(HEADER "{\"event\":\"mount\"}\n", "missing field 'ts_us'");
+	expect_error(HEADER "{\"ts_us\":1}\n", "missing field 'event'");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"explode\"}\n", "unknown value \"explode\"");
+	expect_error(HEADER "{\"ts_us\":-5,\"event\":\"mount\"}\n", "out of range");
+	expect_error(HEADER "{\"ts_us\":\"1\",\"event\":\"mount\"}\n", "'ts_us' must be an integer");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"mount\",\"pid\":99999999999}\n", "'pid' out of range");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"response\",\"cmd\":\"READ\",\"status\":\"C000\"}\n",
+		     "'status' must be a hex string");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"response\"}\n", "missing field 'cmd'");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"connect\",\"result\":\"ok\",\"server_addr\":\"nowhere\"}\n",
+		     "'server_addr' must be ADDRESS:PORT");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"mount\",\"ts_us\":2}\n", "not valid JSON");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"tcp_reset\",\"direction\":\"sideways\"}\n",
+		     "'direction' must be");
+}
+
+static void oversized_strings_are_rejected_not_truncated(void **state)
+{
+	char text[1024];
+	char big[300];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(text, sizeof(text), HEADER "{\"ts_us\":1,\"event\":\"mount\",\"share\":\"%s\"}\n", big);
+	expect_error(text, "'share' is longer than 159 bytes");
+}
+
+static void nul_bytes_are_rejected(void **state)
+{
+	static const char text[] = HEADER "{\"ts_us\":1,\0\"event\":\"mount\"}\n";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	struct stream_reader r;
+	struct ct_event e;
+
+	assert_int_equal(stream_open(&r, f, "x"), 0);
+	assert_int_equal(stream_next(&r, &e), -1);
+	assert_non_null(strstr(r.err, "NUL byte"));
+	stream_close(&r);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_event_type_round_trips_exactly),
+		cmocka_unit_test(hostile_bytes_round_trip_exactly),
+		cmocka_unit_test(a_good_recording_reads),
+		cmocka_unit_test(bad_input_is_rejected_naming_the_line),
+		cmocka_unit_test(oversized_strings_are_rejected_not_truncated),
+		cmocka_unit_test(nul_bytes_are_rejected),
+	};
+
+	return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
+}
