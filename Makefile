@@ -35,7 +35,7 @@ TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test unit-test guest-test demo clean
+.PHONY: all deps test unit-test guest-test fuzz demo clean
 .DELETE_ON_ERROR:
 
 all: deps $(OUTPUT)/cifstrace
@@ -72,11 +72,20 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)
 unit-test: deps $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 
+# libFuzzer build of the pure pipeline, with ASan and UBSan.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT)
+$(OUTPUT)/fuzz_stream: tests/fuzz/fuzz_stream.c $(CORE_SRCS) $(wildcard user/*.h) | $(OUTPUT)
+	$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -Wl,-Bstatic -ljansson -Wl,-Bdynamic -lm -o $@
+
+fuzz: deps $(OUTPUT)/fuzz_stream
+	@tests/run-fuzz.sh $(OUTPUT)/fuzz_stream
+
 guest-test: deps $(OUTPUT)/cifstrace
 	@tests/run-guest.sh
 
 # One summary line over every suite: "N passed, N failed".
-test: deps $(OUTPUT)/cifstrace $(UNIT_TESTS)
+test: deps $(OUTPUT)/cifstrace $(UNIT_TESTS) $(OUTPUT)/fuzz_stream
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: deps $(OUTPUT)/cifstrace

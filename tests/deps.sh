@@ -7,8 +7,8 @@ pkgs=(
 	# build
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
 	pkg-config make gcc
-	# unit tests
-	libcmocka-dev jq
+	# unit tests and the fuzzer
+	libcmocka-dev jq libclang-rt-14-dev
 	# guest test bed: qemu, a tiny initramfs, Debian kernels via apt
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	# what runs inside the guest (from the host's root over 9p)

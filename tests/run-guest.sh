@@ -1,0 +1,28 @@
+#!/bin/bash
+# Run every guest test (tests/guest/*.sh) on each kernel, in a qemu guest with
+# a real cifs.ko and Samba. Prints TAP lines; a guest that does not boot or
+# times out is a failed test, never a skipped one.
+set -u
+cd "$(dirname "$0")/.."
+KERNELS=${CIFSTRACE_KERNELS:-"6.1 6.12"}
+rc=0
+for k in $KERNELS; do
+	for t in tests/guest/*.sh; do
+		[ "$(basename "$t")" = lib.sh ] && continue
+		name=$(basename "$t" .sh)
+		echo "# guest $k: $name"
+		out=$(mktemp)
+		tests/vm/run --kernel "$k" --timeout 900 "$t" </dev/null 2>&1 | tee "$out" |
+			grep -E '^(ok|not ok|#)'
+		status=${PIPESTATUS[0]}
+		if ! grep -qE '^(ok|not ok) ' "$out"; then
+			echo "not ok - [$k] $name: guest produced no results (exit $status)"
+			tail -n 20 "$out" | sed 's/^/#   /'
+			rc=1
+		elif [ "$status" -ne 0 ]; then
+			rc=1
+		fi
+		rm -f "$out"
+	done
+done
+exit $rc
