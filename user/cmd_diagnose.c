@@ -20,10 +20,7 @@ static struct {
 	const char *input;
 	const char *server;
 	bool json;
-	bool verbose;
 	double hang_after;
-	long duration;
-	__u16 port;
 	struct engine *engine;
 } env = { .hang_after = 5.0 };
 
@@ -47,16 +44,12 @@ static const struct argp_option opts[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per attempt", 0 },
 	{ "hang-after", 'H', "SECS", 0, "Report a step outstanding this long as hung (default 5)", 0 },
 	{ "server", 's', "NAME", 0, "Only attempts to this server (name or address)", 0 },
-	{ "duration", 'd', "SECS", 0, "Live: stop after SECS seconds", 0 },
-	{ "port", 'p', "PORT", 0, "Also treat TCP PORT as SMB (without cifs function hooks)", 0 },
-	{ "verbose", 'v', NULL, 0, "Show the hook table and libbpf debug output", 0 },
 	{},
 };
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	char *end;
-	long v;
 
 	switch (key) {
 	case 'i':
@@ -64,9 +57,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'j':
 		env.json = true;
-		break;
-	case 'v':
-		env.verbose = true;
 		break;
 	case 's':
 		env.server = arg;
@@ -77,17 +67,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (errno || *end || !isfinite(env.hang_after) || env.hang_after <= 0 ||
 		    env.hang_after > 86400)
 			argp_error(state, "invalid --hang-after: %s", arg);
-		break;
-	case 'd':
-	case 'p':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || *end || v <= 0 || (key == 'p' && v > 65535))
-			argp_error(state, "invalid %s: %s", key == 'd' ? "duration" : "port", arg);
-		if (key == 'd')
-			env.duration = v;
-		else
-			env.port = (__u16)v;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument: %s", arg);
@@ -171,7 +150,8 @@ static int offline(void)
 
 int cmd_diagnose(int argc, char **argv)
 {
-	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL, NULL, NULL };
+	static const struct argp_child children[] = { { &live_argp, 0, NULL, 0 }, {} };
+	static const struct argp argp = { opts, parse_arg, NULL, doc, children, NULL, NULL };
 	struct live_opts o = { .on_tick = tick };
 	int rc;
 
@@ -186,9 +166,8 @@ int cmd_diagnose(int argc, char **argv)
 	if (env.input) {
 		rc = offline();
 	} else {
-		o.tracer.verbose = env.verbose;
-		o.tracer.extra_port = env.port;
-		o.duration = env.duration;
+		o.tracer = live_cli.tracer;
+		o.duration = live_cli.duration;
 		rc = live_run(&o, feed, NULL);
 		if (!rc)
 			engine_finish(env.engine, monotonic_ns());

@@ -10,9 +10,6 @@
 
 static struct {
 	bool json;
-	bool verbose;
-	long duration;		/* seconds, 0 = until interrupted */
-	__u16 port;
 } env;
 
 
@@ -29,35 +26,14 @@ static const char doc[] =
 
 static const struct argp_option opts[] = {
 	{ "json", 'j', NULL, 0, "JSON Lines output", 0 },
-	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
-	{ "port", 'p', "PORT", 0,
-	  "Also treat TCP PORT as SMB (used only where cifs functions cannot be hooked)", 0 },
-	{ "verbose", 'v', NULL, 0, "Show the hook table and libbpf debug output", 0 },
 	{},
 };
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char *end;
-	long v;
-
 	switch (key) {
 	case 'j':
 		env.json = true;
-		break;
-	case 'v':
-		env.verbose = true;
-		break;
-	case 'd':
-	case 'p':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || *end || v <= 0 || (key == 'p' && v > 65535))
-			argp_error(state, "invalid %s: %s", key == 'd' ? "duration" : "port", arg);
-		if (key == 'd')
-			env.duration = v;
-		else
-			env.port = (__u16)v;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument: %s", arg);
@@ -81,14 +57,14 @@ static int print_event(void *ctx, const struct ct_event *e)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL, NULL, NULL };
+	static const struct argp_child children[] = { { &live_argp, 0, NULL, 0 }, {} };
+	static const struct argp argp = { opts, parse_arg, NULL, doc, children, NULL, NULL };
 	struct live_opts o = {};
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
-	o.tracer.verbose = env.verbose;
-	o.tracer.extra_port = env.port;
-	o.duration = env.duration;
+	o.tracer = live_cli.tracer;
+	o.duration = live_cli.duration;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t0 = monotonic_ns();
 	if (!env.json)

@@ -15,9 +15,6 @@
 
 static struct {
 	const char *path;
-	bool verbose;
-	long duration;
-	__u16 port;
 	FILE *out;
 	unsigned long long n;
 } env;
@@ -34,32 +31,12 @@ static const char doc[] =
 "    cifstrace diagnose --input /tmp/smb.jsonl\n";
 
 static const struct argp_option opts[] = {
-	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
-	{ "port", 'p', "PORT", 0, "Also treat TCP PORT as SMB (without cifs function hooks)", 0 },
-	{ "verbose", 'v', NULL, 0, "Show the hook table and libbpf debug output", 0 },
 	{},
 };
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char *end;
-	long v;
-
 	switch (key) {
-	case 'v':
-		env.verbose = true;
-		break;
-	case 'd':
-	case 'p':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || *end || v <= 0 || (key == 'p' && v > 65535))
-			argp_error(state, "invalid %s: %s", key == 'd' ? "duration" : "port", arg);
-		if (key == 'd')
-			env.duration = v;
-		else
-			env.port = (__u16)v;
-		break;
 	case ARGP_KEY_ARG:
 		if (env.path)
 			argp_error(state, "only one FILE");
@@ -93,7 +70,8 @@ static int write_event(void *ctx, const struct ct_event *e)
 
 int cmd_record(int argc, char **argv)
 {
-	static const struct argp argp = { opts, parse_arg, "FILE", doc, NULL, NULL, NULL };
+	static const struct argp_child children[] = { { &live_argp, 0, NULL, 0 }, {} };
+	static const struct argp argp = { opts, parse_arg, "FILE", doc, children, NULL, NULL };
 	struct live_opts o = { .on_start = write_header };
 	int rc;
 
@@ -105,9 +83,8 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(env.out, NULL, _IOLBF, 0);	/* a crash or kill loses no event */
-	o.tracer.verbose = env.verbose;
-	o.tracer.extra_port = env.port;
-	o.duration = env.duration;
+	o.tracer = live_cli.tracer;
+	o.duration = live_cli.duration;
 	rc = live_run(&o, write_event, NULL);
 	if (fclose(env.out) && !rc) {
 		fprintf(stderr, "cifstrace: error writing %s: %s\n", env.path, strerror(errno));

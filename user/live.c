@@ -1,11 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "live.h"
 
 static volatile sig_atomic_t exiting;
+
+struct live_opts live_cli;
+
+static const struct argp_option live_options[] = {
+	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
+	{ "port", 'p', "PORT", 0,
+	  "Also treat TCP PORT as SMB (used only where cifs functions cannot be hooked)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show the hook table and libbpf debug output", 0 },
+	{},
+};
+
+static error_t parse_live(int key, char *arg, struct argp_state *state)
+{
+	char *end;
+	long v;
+
+	switch (key) {
+	case 'v':
+		live_cli.tracer.verbose = true;
+		return 0;
+	case 'd':
+	case 'p':
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v <= 0 || (key == 'p' && v > 65535))
+			argp_error(state, "invalid %s: %s", key == 'd' ? "duration" : "port", arg);
+		if (key == 'd')
+			live_cli.duration = v;
+		else
+			live_cli.tracer.extra_port = (__u16)v;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp live_argp = { live_options, parse_live, NULL, NULL, NULL, NULL, NULL };
 
 static void on_signal(int sig)
 {

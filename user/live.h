@@ -7,6 +7,7 @@
 #ifndef LIVE_H
 #define LIVE_H
 
+#include <argp.h>
 #include "tracer.h"
 
 struct live_opts {
@@ -17,6 +18,14 @@ struct live_opts {
 	/* called about every 200 ms with CLOCK_MONOTONIC ns (hang detection) */
 	void (*on_tick)(void *ctx, __u64 now_ns);
 };
+
+/*
+ * The options every live subcommand takes (-d, -p, -v), as an argp child:
+ * add { &live_argp, 0, NULL, 0 } to a command's children; they fill
+ * live_cli.
+ */
+extern const struct argp live_argp;
+extern struct live_opts live_cli;
 
 /* Returns the process exit code. */
 int live_run(const struct live_opts *o, event_fn fn, void *ctx);

@@ -44,9 +44,16 @@ int main(int argc, char **argv)
 		printf("cifstrace %s\n", VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char name[64];
+
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		/* argp names the program in usage and errors: "cifstrace events" */
+		snprintf(name, sizeof(name), "cifstrace %s", commands[i].name);
+		argv[1] = name;
+		return commands[i].run(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "cifstrace: unknown command '%s' (try 'cifstrace --help')\n", argv[1]);
 	return 2;
 }
