@@ -803,10 +803,18 @@ static __always_inline void upcall_enter(void)
 	struct ct_phase *ph = phase_get(PH_SESSION);
 	__u32 task = task_id();
 	__u64 now = bpf_ktime_get_ns();
+	struct ct_event *e;
 
 	if (ph)
 		ph->upcalled = 1;
 	bpf_map_update_elem(&upcalls, &task, &now, BPF_ANY);
+	/* the start too: a cifs.upcall stuck on a KDC is a hang to report */
+	e = ev_new(CT_EV_UPCALL, ph ? ph->conn_id : 0);
+	if (!e)
+		return;
+	if (ph)
+		ev_session(e, ph);
+	bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline void upcall_exit(long ret)

@@ -43,7 +43,8 @@ enum ct_event_type {
 	CT_EV_NEGOTIATE,	/* SMB2_negotiate returned */
 	CT_EV_SESSION_SETUP,	/* a SESSION_SETUP round answered, or the phase ended */
 	CT_EV_TREE_CONNECT,	/* SMB2_tcon ended (smb3_tcon) */
-	CT_EV_UPCALL,		/* cifs.spnego key request (cifs.upcall) returned */
+	CT_EV_UPCALL,		/* cifs.spnego key request (cifs.upcall): started, or
+				 * returned (then with .rc and .duration_ns) */
 	CT_EV_RECONNECT,	/* cifsd decided to reconnect (smb3_reconnect) */
 	CT_EV_TCP_RETRANSMIT,	/* a segment on an SMB socket was retransmitted */
 	CT_EV_TCP_RESET,	/* RST sent or received on an SMB socket */

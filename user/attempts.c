@@ -142,19 +142,44 @@ static const struct ct_event *connecting(const struct attempt *a)
 	return NULL;
 }
 
+/* A Kerberos upcall started and not returned. */
+static const struct ct_event *upcalling(const struct attempt *a)
+{
+	for (size_t i = a->nev; i-- > 0;)
+		if (a->ev[i].type == CT_EV_UPCALL)
+			return a->ev[i].flags & CT_F_RC ? NULL : &a->ev[i];
+	return NULL;
+}
+
+/*
+ * What the attempt waits for from outside: a request without a response,
+ * a SYN without an answer, or cifs.upcall. Gaps while the client itself
+ * works are not hangs. The mark says which wait, so each is reported once.
+ */
+static const struct ct_event *waiting_on(const struct attempt *a, __u64 *mark)
+{
+	const struct ct_event *w = outstanding(a);
+
+	if (w) {
+		*mark = w->mid;
+		return w;
+	}
+	w = connecting(a);
+	if (!w)
+		w = upcalling(a);
+	if (w)
+		*mark = ~0ull - (__u64)(w - a->ev);	/* its place in the timeline */
+	return w;
+}
+
 void engine_tick(struct engine *en, __u64 now)
 {
 	for (size_t i = 0; i < en->nopen; i++) {
 		struct attempt *a = en->open[i];
-		const struct ct_event *w = outstanding(a);
 		__u64 mark;
+		const struct ct_event *w = waiting_on(a, &mark);
 
-		if (!w)
-			w = connecting(a);
-		if (!w || a->done)
-			continue;
-		mark = w->type == CT_EV_REQUEST ? w->mid : ~0ull;
-		if (now - w->ts_ns < en->hang_after_ns ||
+		if (!w || a->done || now < w->ts_ns || now - w->ts_ns < en->hang_after_ns ||
 		    (a->hung_reported && a->hung_mid == mark))
 			continue;
 		a->hung_reported = true;

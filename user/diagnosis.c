@@ -461,7 +461,12 @@ static void explain_session(struct diagnosis *d, const struct facts *f)
 		d->has_status = true;
 		d->status = bad->status;
 	}
-	if (f->upcall && f->upcall->rc) {
+	if (f->upcall && !(f->upcall->flags & CT_F_RC)) {
+		d->class = "auth-kerberos";
+		summary(d, "The Kerberos key upcall (cifs.upcall via request-key) for cifs/%s "
+			   "has been running for %s without returning: it is waiting on the KDC "
+			   "or on the credential cache.", d->server, DUR(since(f, f->upcall)));
+	} else if (f->upcall && f->upcall->rc) {
 		d->class = "auth-kerberos";
 		summary(d, "Kerberos authentication failed before anything was sent: the key "
 			   "upcall (cifs.upcall via request-key) returned %s after %s, so the "
@@ -686,7 +691,8 @@ static void classify(struct diagnosis *d, const struct facts *f)
 			return;
 		}
 	}
-	if ((f->sess_final && f->sess_final->rc) || f->sess_bad || (f->upcall && f->upcall->rc) ||
+	if ((f->sess_final && f->sess_final->rc) || f->sess_bad ||
+	    (f->upcall && (f->upcall->rc || !(f->upcall->flags & CT_F_RC))) ||
 	    (f->pending && f->pending->cmd == CT_SMB2_SESSION_SETUP)) {
 		explain_session(d, f);
 		return;

@@ -125,6 +125,8 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 			add(&l, "round=%u", e->round);
 		/* fall through */
 	case CT_EV_UPCALL:
+		if (e->type == CT_EV_UPCALL)
+			add(&l, "%s", e->flags & CT_F_RC ? "returned" : "started");
 		add(&l, "%s%s", l.len ? " " : "", mech_name(e->session.mech));
 		add_esc(&l, "user", e->session.user, sizeof(e->session.user));
 		if (e->session.domain[0])

@@ -72,3 +72,23 @@ start_samba() {
 CONF
 	"$VM/samba-start" "$WORK/shares.conf" alice:secret bob:bobpass
 }
+
+# record_start NAME FILE [ARGS]: `cifstrace record FILE` in the background,
+# attached (same contract as trace_start; stop it with trace_stop).
+record_start() {
+	SCENARIO=$1
+	local out=$2; shift 2
+	"$CIFSTRACE" record "$@" "$out" 2>"$out.err" &
+	TRACER_PID=$!
+	for _ in $(seq 1 300); do
+		grep -q "tracing the SMB client" "$out.err" 2>/dev/null && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	not_ok "$SCENARIO: cifstrace record attached"
+	sed 's/^/#   /' "$out.err" | grep -v '^#   libbpf' | tail -5
+	return 1
+}
+
+# now_ms: wall clock in milliseconds (bash builtin, no fork).
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }

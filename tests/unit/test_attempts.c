@@ -240,6 +240,40 @@ static void access_denied_at_tree_connect_depends_on_the_dialect(void **state)
 	}
 }
 
+static void a_stuck_kerberos_upcall_is_a_hang(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+	struct ct_event up = ev(4 * MS, CT_EV_UPCALL, 100, 1);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	connected(en, 1 * MS, 100, 1);
+	negotiated(en, 2 * MS, 100, 1, 0x0311);
+	up.session.mech = CT_MECH_KERBEROS;
+	engine_feed(en, &up);			/* started, no rc */
+	engine_tick(en, 3 * S);
+	assert_int_equal(s.n, 0);
+	engine_tick(en, 6 * S);
+	engine_tick(en, 7 * S);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.r[0].o, OUTCOME_HUNG);
+	assert_string_equal(s.r[0].class, "auth-kerberos");
+	engine_free(en);
+}
+
+static void a_slow_client_between_steps_is_not_a_hang(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	connected(en, 1 * MS, 100, 1);
+	negotiated(en, 2 * MS, 100, 1, 0x0311);
+	engine_tick(en, 60 * S);		/* nothing outstanding: no report */
+	assert_int_equal(s.n, 0);
+	engine_free(en);
+}
+
 static void recording_that_ends_mid_mount_reports_it_hung_once(void **state)
 {
 	struct seen s = {};
@@ -282,6 +316,8 @@ int main(void)
 		cmocka_unit_test(silent_negotiate_is_reported_hung_after_the_threshold),
 		cmocka_unit_test(unanswered_syn_is_a_connect_timeout),
 		cmocka_unit_test(access_denied_at_tree_connect_depends_on_the_dialect),
+		cmocka_unit_test(a_stuck_kerberos_upcall_is_a_hang),
+		cmocka_unit_test(a_slow_client_between_steps_is_not_a_hang),
 		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),
 		cmocka_unit_test(reconnect_of_an_established_mount_is_server_unresponsive),
 		cmocka_unit_test(every_class_has_a_stable_name),
