@@ -272,6 +272,11 @@ static void ack_evidence(struct diagnosis *d, const struct facts *f, const char 
 		evidence(d, "%d TCP retransmission(s) on this connection", f->retransmits);
 }
 
+static const char *no_answer(const struct diagnosis *d)
+{
+	return d->outcome == OUTCOME_HUNG ? "has not answered yet" : "never answered";
+}
+
 static __u64 since(const struct facts *f, const struct ct_event *e)
 {
 	__u64 end = f->done ? f->done->ts_ns : f->now;
@@ -407,10 +412,10 @@ static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 	}
 	d->class = "negotiate-no-response";
 	if (f->neg_req)
-		summary(d, "NEGOTIATE was sent %s ago and %s, but the SMB server never answered.",
+		summary(d, "NEGOTIATE was sent %s ago and %s, but the SMB server %s.",
 			DUR(since(f, f->neg_req)),
 			f->neg_ack ? "the server's TCP stack acknowledged it" :
-				     "was never acknowledged at TCP level");
+				     "was never acknowledged at TCP level", no_answer(d));
 	else
 		summary(d, "The connection was established but no NEGOTIATE reply came.");
 	ack_evidence(d, f, "NEGOTIATE", f->neg_req, f->neg_ack);
@@ -512,9 +517,10 @@ static void explain_session(struct diagnosis *d, const struct facts *f)
 		summary(d, "SESSION_SETUP failed signature verification: %s.", status_text(bad->status));
 	} else if (f->pending && f->pending->cmd == CT_SMB2_SESSION_SETUP) {
 		d->class = "auth-no-response";
-		summary(d, "SESSION_SETUP round %d was sent %s ago and %s, but the server never "
-			   "answered it.", f->rounds + 1, DUR(since(f, f->pending)),
-			f->pending_ack ? "the server's TCP acknowledged it" : "was never acknowledged");
+		summary(d, "SESSION_SETUP round %d was sent %s ago and %s, but the server %s.",
+			f->rounds + 1, DUR(since(f, f->pending)),
+			f->pending_ack ? "the server's TCP acknowledged it" : "was never acknowledged",
+			no_answer(d));
 		ack_evidence(d, f, "SESSION_SETUP", f->pending, f->pending_ack);
 		advice(d, "The server cannot reach its authentication backend (domain "
 			  "controller, winbind) or hangs in it: check the server's logs");
@@ -565,9 +571,10 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 	d->phase = PHASE_TREE;
 	if (!t || !(t->flags & CT_F_STATUS) || !t->status) {
 		d->class = "tree-no-response";
-		summary(d, "TREE_CONNECT to %s was sent %s ago and %s, but the server never "
-			   "answered it.", d->share, DUR(since(f, f->tree_req)),
-			f->tree_ack ? "the server's TCP acknowledged it" : "was never acknowledged");
+		summary(d, "TREE_CONNECT to %s was sent %s ago and %s, but the server %s.",
+			d->share, DUR(since(f, f->tree_req)),
+			f->tree_ack ? "the server's TCP acknowledged it" : "was never acknowledged",
+			no_answer(d));
 		ack_evidence(d, f, "TREE_CONNECT", f->tree_req, f->tree_ack);
 		advice(d, "The server hangs resolving the share: check the storage behind it "
 			  "(a slow or dead disk, a stale network path) and the server's logs");
