@@ -202,10 +202,20 @@ static __always_inline __u32 task_id(void)
 	return (__u32)bpf_get_current_pid_tgid();
 }
 
+/*
+ * Kernels without module BTF (5.10) cannot resolve CO-RE reads of cifs
+ * types: every such read sits behind this test, which libbpf turns into a
+ * constant, so the verifier never sees the unresolved code there. Those
+ * kernels still get every tracepoint fact; names and flags stay empty.
+ */
+#define CIFS_BTF bpf_core_type_exists(struct TCP_Server_Info)
+
 static __always_inline __u64 server_conn_id(struct TCP_Server_Info *server)
 {
 	if (!server)
 		return 0;
+	if (!CIFS_BTF)
+		return (__u64)server;
 	if (bpf_core_field_exists(server->conn_id))
 		return BPF_CORE_READ(server, conn_id);
 	return (__u64)server;
@@ -235,7 +245,7 @@ static __always_inline __u64 remember_server(struct TCP_Server_Info *server)
 	__u64 id = server_conn_id(server);
 	struct ct_conn_info *ci;
 
-	if (!id || bpf_map_lookup_elem(&conns, &id))
+	if (!id || !CIFS_BTF || bpf_map_lookup_elem(&conns, &id))
 		return id;
 	bpf_map_update_elem(&conns, &id, &zero_conn, BPF_NOEXIST);
 	ci = bpf_map_lookup_elem(&conns, &id);
@@ -320,7 +330,11 @@ static __always_inline void ev_duration(struct ct_event *e, __u64 ns)
  */
 static __always_inline __u32 mech_of(struct cifs_ses *ses, bool upcalled)
 {
-	int t = BPF_CORE_READ(ses, sectype);
+	int t;
+
+	if (!CIFS_BTF)
+		return CT_MECH_UNKNOWN;
+	t = BPF_CORE_READ(ses, sectype);
 
 	if (t == 0)
 		return upcalled ? CT_MECH_KERBEROS : CT_MECH_NTLMSSP;
@@ -341,7 +355,7 @@ static __always_inline void ev_session(struct ct_event *e, struct ct_phase *ph)
 {
 	struct cifs_ses *ses = ph->ses;
 
-	if (!ses)
+	if (!ses || !CIFS_BTF)
 		return;
 	e->session.mech = mech_of(ses, ph->upcalled);
 	bpf_probe_read_kernel_str(e->session.user, sizeof(e->session.user),
@@ -595,6 +609,13 @@ static __always_inline void send_exit(long ret)
 	n = p->n;
 	if (!server || !n || ret < 0)
 		goto out;
+	if (!CIFS_BTF) {
+		/* no socket to watch for ACKs: report the requests only */
+		for (int i = 0; i < MAX_PENDING && i < n; i++)
+			emit_request((__u64)server, p->sesid[i], p->mid[i],
+				     (__u64)p->tid[i] << 32 | p->cmd[i], p->enter_ns[i]);
+		goto out;
+	}
 
 	conn_id = remember_server(server);
 	sk = BPF_CORE_READ(server, ssocket, sk);
@@ -699,9 +720,11 @@ static __always_inline void negotiate_exit(long rc)
 	if (e) {
 		e->cmd = CT_SMB2_NEGOTIATE;
 		ev_phase(e, ph, rc);
-		e->negotiate.dialect = BPF_CORE_READ(server, dialect);
-		e->negotiate.security_mode = BPF_CORE_READ(server, sec_mode);
-		e->negotiate.capabilities = BPF_CORE_READ(server, capabilities);
+		if (server && CIFS_BTF) {
+			e->negotiate.dialect = BPF_CORE_READ(server, dialect);
+			e->negotiate.security_mode = BPF_CORE_READ(server, sec_mode);
+			e->negotiate.capabilities = BPF_CORE_READ(server, capabilities);
+		}
 		bpf_ringbuf_submit(e, 0);
 	}
 	phase_end(PH_NEGOTIATE);
@@ -722,8 +745,10 @@ static __always_inline void session_exit(long rc)
 		e->flags |= CT_F_FINAL;
 		ev_phase(e, ph, rc);
 		ev_session(e, ph);
-		e->sesid = BPF_CORE_READ(ses, Suid);
-		e->session.session_flags = BPF_CORE_READ(ses, session_flags);
+		if (ses && CIFS_BTF) {
+			e->sesid = BPF_CORE_READ(ses, Suid);
+			e->session.session_flags = BPF_CORE_READ(ses, session_flags);
+		}
 		bpf_ringbuf_submit(e, 0);
 	}
 	phase_end(PH_SESSION);
@@ -752,7 +777,7 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 		e->tid = ph->tid;
 		struct cifs_tcon *tcon = ph->tcon;	/* not inside a CO-RE read */
 
-		if (tcon) {
+		if (tcon && CIFS_BTF) {
 			e->tree.share_flags = BPF_CORE_READ(tcon, share_flags);
 			e->tree.seal = BPF_CORE_READ_BITFIELD_PROBED(tcon, seal);
 		}
@@ -773,6 +798,10 @@ static __always_inline void mount_enter(struct smb3_fs_context *ctx)
 	e = ev_new(CT_EV_MOUNT, 0);
 	if (!e)
 		return;
+	if (!CIFS_BTF) {
+		bpf_ringbuf_submit(e, 0);
+		return;
+	}
 	bpf_probe_read_kernel_str(e->mount.unc, sizeof(e->mount.unc), BPF_CORE_READ(ctx, UNC));
 	bpf_probe_read_kernel_str(e->mount.user, sizeof(e->mount.user),
 				  BPF_CORE_READ(ctx, username));
@@ -857,6 +886,7 @@ int BPF_KRETPROBE(kretprobe_##fn, long ret)					\
 { exit_stmt; return 0; }
 
 #define SES(p)		((struct cifs_ses *)(p))
+#define SES_SERVER(p)	(CIFS_BTF ? BPF_CORE_READ(SES(p), server) : NULL)
 #define SRV(p)		((struct TCP_Server_Info *)(p))
 
 FUNC_HOOKS(cifs_smb3_do_mount,
@@ -866,13 +896,13 @@ FUNC_HOOKS(generic_ip_connect,
 	   phase_begin(PH_CONNECT, SRV(a0), NULL, NULL),
 	   connect_exit(ret))
 FUNC_HOOKS(SMB2_negotiate,
-	   phase_begin(PH_NEGOTIATE, BPF_CORE_READ(SES(a1), server), SES(a1), NULL),
+	   phase_begin(PH_NEGOTIATE, SES_SERVER(a1), SES(a1), NULL),
 	   negotiate_exit(ret))
 FUNC_HOOKS(SMB2_sess_setup,
-	   phase_begin(PH_SESSION, BPF_CORE_READ(SES(a1), server), SES(a1), NULL),
+	   phase_begin(PH_SESSION, SES_SERVER(a1), SES(a1), NULL),
 	   session_exit(ret))
 FUNC_HOOKS(SMB2_tcon,
-	   phase_begin(PH_TCON, BPF_CORE_READ(SES(a1), server), SES(a1),
+	   phase_begin(PH_TCON, SES_SERVER(a1), SES(a1),
 		       (struct cifs_tcon *)a3),
 	   phase_end(PH_TCON))
 FUNC_HOOKS(cifs_get_spnego_key, upcall_enter(), upcall_exit(ret))
