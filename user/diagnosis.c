@@ -45,6 +45,7 @@ struct facts {
 	__u64 now;
 	const struct ct_event *mount, *done;
 	const struct ct_event *syn, *conn;		/* last SYN, last connect result */
+	bool syn_waiting;				/* hung on a SYN with no result */
 	const struct ct_event *neg_req, *neg_ack, *neg;
 	const struct ct_event *sess_req, *sess_ack, *sess_round, *sess_bad, *sess_final;
 	const struct ct_event *upcall;
@@ -97,7 +98,8 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 		case CT_EV_CONNECT:
 			if (e->connect.result == CT_CONNECT_STARTED)
 				f->syn = e;
-			f->conn = e;
+			else
+				f->conn = e;
 			break;
 		case CT_EV_REQUEST:
 			if (e->cmd == CT_SMB2_NEGOTIATE)
@@ -150,6 +152,8 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 			break;
 		}
 	}
+	f->syn_waiting = f->syn && (!f->conn || f->conn->ts_ns < f->syn->ts_ns) &&
+			 !(f->neg_req && f->neg_req->ts_ns > f->syn->ts_ns);
 	f->neg_ack = ack_of(a, f->neg_req);
 	f->sess_ack = ack_of(a, f->sess_req);
 	f->tree_ack = ack_of(a, f->tree_req);
@@ -320,7 +324,7 @@ static void explain_connect(struct diagnosis *d, const struct facts *f)
 	if (c && (c->flags & CT_F_ADDR))
 		snprintf(port, sizeof(port), "%u", c->daddr.port);
 
-	if (d->outcome == OUTCOME_HUNG || (c && c->connect.result == CT_CONNECT_STARTED) ||
+	if ((d->outcome == OUTCOME_HUNG && f->syn_waiting) ||
 	    (c && c->connect.result == CT_CONNECT_TIMEOUT)) {
 		d->class = "connect-timeout";
 		summary(d, "The SYN to %s has had no answer for %s: port %s is filtered (a "
@@ -635,11 +639,19 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 
 /* ------------------------------------------------------------ classify */
 
+/*
+ * The connection is what failed: the last connect result is a failure and
+ * no SMB came after it, or (hung) a SYN is still unanswered. A reconnect's
+ * SYN still in flight when the mount returns does not count.
+ */
 static bool connect_failed(const struct facts *f)
 {
 	const struct ct_event *c = f->conn;
 
-	return c && c->connect.result != CT_CONNECT_OK;
+	if (f->a->kind == ATTEMPT_MOUNT && f->syn_waiting && !f->done)
+		return true;
+	return c && c->connect.result != CT_CONNECT_OK &&
+	       !(f->neg && f->neg->ts_ns > c->ts_ns);
 }
 
 static void classify(struct diagnosis *d, const struct facts *f)
@@ -674,7 +686,7 @@ static void classify(struct diagnosis *d, const struct facts *f)
 			  "suspects");
 		return;
 	}
-	if (connect_failed(f) && !(f->neg && f->neg->ts_ns > f->conn->ts_ns)) {
+	if (connect_failed(f)) {
 		explain_connect(d, f);
 		return;
 	}

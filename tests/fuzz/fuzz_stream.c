@@ -40,9 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (stream_open(&r, in, "fuzz") == 0) {
 		while (stream_next(&r, &e) > 0) {
-			if (e.ts_ns < last)
-				break;
-			last = e.ts_ns;
+			if (e.ts_ns > last)
+				last = e.ts_ns;
 			engine_feed(en, &e);
 		}
 	}
