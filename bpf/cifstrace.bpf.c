@@ -584,6 +584,8 @@ int BPF_PROG(tp_smb3_cmd_err, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
 
 /* ------------------------------------------------- send: sequence for ACKs */
 
+__noinline int ack_scan(__u64 skey, __u32 ack, __u64 conn_id);
+
 static __always_inline void send_enter(struct TCP_Server_Info *server)
 {
 	__u32 task = task_id();
@@ -655,6 +657,13 @@ static __always_inline void send_exit(long ret)
 		s->used = 1;
 		ring->next++;
 	}
+	/*
+	 * On loopback (and on fast links) the ACK can arrive during the send
+	 * itself, processed from the socket backlog before we get here:
+	 * tcp_probe has fired already, so look at snd_una now.
+	 */
+	if (ring)
+		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)sk, snd_una), conn_id);
 out:
 	bpf_map_delete_elem(&pendings, &task);
 }
@@ -1110,24 +1119,17 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 
 	return 0;
 }
 
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
+/*
+ * Report every tracked request on socket skey whose last byte the peer
+ * has acknowledged (ack), oldest first. Global, so it is verified once.
+ */
+__noinline int ack_scan(__u64 skey, __u32 ack, __u64 conn_id)
 {
-	__u64 key = (__u64)sk, now, conn_id;
-	struct ct_ack_ring *ring = bpf_map_lookup_elem(&inflight, &key);
-	struct ct_smb_sock *s;
-	struct tcphdr th;
-	__u32 ack;
+	struct ct_ack_ring *ring = bpf_map_lookup_elem(&inflight, &skey);
+	__u64 now = bpf_ktime_get_ns();
 
 	if (!ring)
 		return 0;
-	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ(skb, data)) || !th.ack)
-		return 0;
-	ack = bpf_ntohl(th.ack_seq);
-	s = bpf_map_lookup_elem(&socks, &key);
-	conn_id = s ? s->conn_id : 0;
-	now = bpf_ktime_get_ns();
-
 	for (int i = 0; i < ACK_SLOTS; i++) {
 		struct ct_ack_slot *slot = &ring->slot[i];
 
@@ -1137,4 +1139,19 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 		emit_ack(conn_id, slot->mid, slot->sesid, slot->cmd, now - slot->sent_ns);
 	}
 	return 0;
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
+{
+	__u64 key = (__u64)sk;
+	struct ct_smb_sock *s;
+	struct tcphdr th;
+
+	if (!bpf_map_lookup_elem(&inflight, &key))
+		return 0;
+	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ(skb, data)) || !th.ack)
+		return 0;
+	s = bpf_map_lookup_elem(&socks, &key);
+	return ack_scan(key, bpf_ntohl(th.ack_seq), s ? s->conn_id : 0);
 }

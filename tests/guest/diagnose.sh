@@ -1,0 +1,487 @@
+#!/bin/bash
+# Guest test: `cifstrace diagnose`, one real fault per diagnosis class.
+#
+# Each scenario makes its fault for real (Samba shares, users and global
+# options, nftables, stopped smbd processes, Kerberos without a ticket) and
+# records the mount with `cifstrace record` (attached before the mount,
+# SIGINT after). Then, for each recording: its key events must be there (so
+# the scenario is what it claims), and `cifstrace diagnose --input REC --json`
+# must give the attempt's final object (hung objects may precede it) the
+# expected outcome, class, phase, status and errno. The negotiate hang is
+# also diagnosed live (--hang-after 3): its "hung" object must appear while
+# the mount command still waits.
+#
+# Time: attaching a tracer costs ~4 s under TCG and the silent-server mount
+# 22 or 43 s (the kernel waits 20 s for a NEGOTIATE reply, may retry once), so
+# the offline checks of all other scenarios run during that wait.
+#
+# With VM_OUT set, every recording is kept as
+# $VM_OUT/fixtures-<kernel>/NAME.jsonl, next to NAME.expect in the format of
+# tests/fixtures (tests/run-replay.sh): the objects diagnose --input should
+# print, [{outcome, class, phase, status?}], in order; hung objects are
+# listed where this run's diagnose printed some, with the expected class.
+#
+# Run: tests/vm/run --kernel 6.1|6.12 tests/guest/diagnose.sh [NAME...]
+# (NAMEs select scenarios, for debugging; default all).
+. "$(dirname "$0")/lib.sh"
+
+KV=$(uname -r | cut -d. -f1-2)
+FIX=
+if [ -n "${VM_OUT:-}" ]; then
+	FIX=$VM_OUT/fixtures-$KV
+	mkdir -p "$FIX"
+fi
+SMBCONF=${SAMBA_DIR:-/tmp/samba}/smb.conf
+SMBPID=${SMBCONF%/*}/pid/smbd.pid
+T_START=$(now_ms)
+ONLY=" $* "
+LATER=()
+
+# want NAME: is scenario NAME selected? Also logs the time, as a TAP comment.
+want() {
+	[ "$ONLY" = "  " ] || [[ $ONLY == *" $1 "* ]] || return 1
+	echo "# $(( ($(now_ms) - T_START) / 1000 )) s: $1"
+}
+
+# later CMD ARGS...: queue a check of a recording (run by run_later).
+later() {
+	local q
+	printf -v q '%q ' "$@"
+	LATER+=("$q")
+}
+# run_later: run the queued checks; their TAP lines go to stdout.
+run_later() {
+	local c
+	for c in "${LATER[@]}"; do eval "$c"; done
+	LATER=()
+}
+
+# ---------------------------------------------------------------------------
+# Samba: one server for every scenario. Users: alice (good); bob, disabled
+# for auth-account and the only user allowed on [bobonly].
+# ---------------------------------------------------------------------------
+modprobe cifs
+cat >"$WORK/diag-shares.conf" <<'CONF'
+[data]
+	path = /tmp/share-data
+	read only = no
+	valid users = alice bob
+[bobonly]
+	path = /tmp/share-bob
+	valid users = bob
+[sealed]
+	path = /tmp/share-sealed
+	read only = no
+	valid users = alice
+	smb encrypt = required
+CONF
+if "$VM/samba-start" "$WORK/diag-shares.conf" alice:secret bob:bobpass; then
+	ok "diagnose: samba started"
+else
+	not_ok "diagnose: samba started"
+	exit 1
+fi
+mkdir -p /mnt/d1 /mnt/d2
+GOOD=username=alice,password=secret
+
+# samba_global 'OPTION = VALUE': add a [global] option and reload smbd
+# (SIGHUP; new connections get the new setting). samba_global_reset: drop
+# the added options again.
+samba_global() {
+	printf '[global] # diagnose.sh\n\t%s\n' "$1" >>"$SMBCONF"
+	kill -HUP "$(cat "$SMBPID")"
+	sleep 1
+}
+samba_global_reset() {
+	sed -i '/^\[global\] # diagnose.sh$/,$d' "$SMBCONF"
+	kill -HUP "$(cat "$SMBPID")"
+	sleep 1
+}
+
+# mount_result FILE: from mount's output in FILE, set MOUT and MERR (the
+# errno mount.cifs reports; "?" if none).
+mount_result() {
+	MOUT=$(cat "$1")
+	MERR=$(sed -n 's/.*mount error(\([0-9]*\)).*/\1/p' "$1" | tail -n 1)
+	[ -n "$MERR" ] || MERR="?"
+}
+
+# mount_cifs UNC DIR OPTIONS: one mount attempt. Sets MERR (0 when it
+# mounted; it is then unmounted at once), MMS (ms the mount command took)
+# and MOUT (its output).
+mount_cifs() {
+	local t0
+	t0=$(now_ms)
+	timeout 150 mount -t cifs "$1" "$2" -o "$3" >"$WORK/mount.out" 2>&1
+	MMS=$(($(now_ms) - t0))
+	mount_result "$WORK/mount.out"
+	if mountpoint -q "$2"; then
+		MERR=0
+		umount "$2"
+	fi
+}
+
+# expect_errno NAME ERRNO: the mount's result, as mount.cifs reported it.
+expect_errno() {
+	local name=$1 e=$2
+	if [ "$MERR" = "$e" ]; then
+		if [ "$e" = 0 ]; then ok "$name: mounted (${MMS} ms)"
+		else ok "$name: mount fails with error($e) (${MMS} ms)"; fi
+	else
+		not_ok "$name: mount result error($e) (got error($MERR) after ${MMS} ms)"
+		head -n 4 <<<"$MOUT" | sed 's/^/#   mount: /'
+		dmesg | grep -i cifs | tail -n 5 | sed 's/^/#   dmesg: /'
+	fi
+}
+
+# record NAME UNC DIR OPTIONS: record one mount attempt into $WORK/NAME.jsonl
+# (REC), keep it as a fixture.
+record() {
+	local name=$1
+	REC=$WORK/$name.jsonl
+	record_start "$name" "$REC"
+	mount_cifs "$2" "$3" "$4"
+	trace_stop
+	keep "$name"
+}
+
+# keep NAME: copy the recording to the fixtures directory.
+keep() {
+	[ -z "$FIX" ] || cp "$WORK/$1.jsonl" "$FIX/$1.jsonl"
+}
+
+# dump_diag FILE: the attempts of a diagnose --json output, as TAP comments.
+dump_diag() {
+	sed 's/^/#   stderr: /' "$1.err" 2>/dev/null | head -n 3
+	jq -c '{attempt, pid, share, outcome, class, phase, status, errno, summary}' "$1" 2>/dev/null |
+		head -n 6 | sed 's/^/#   got: /'
+}
+
+# expect_attempts NAME 'OUTCOME CLASS PHASE STATUS ERRNO' ...: diagnose the
+# recording NAME; the last object of each attempt must match one spec, in
+# order of attempt, and hung objects before it must have the same class. STATUS: a hex status,
+# or "none" (no status field at all); ERRNO: a number, or "-" (not checked).
+expect_attempts() {
+	local name=$1; shift
+	local diag=$WORK/$name.diag.jsonl specs='[]' s o c p st er rc
+	"$CIFSTRACE" diagnose --input "$WORK/$name.jsonl" --json >"$diag" 2>"$diag.err"
+	rc=$?
+	for s in "$@"; do
+		read -r o c p st er <<<"$s"
+		specs=$(jq -c --arg o "$o" --arg c "$c" --arg p "$p" --arg st "$st" --arg er "$er" \
+			'. + [{outcome: $o, class: $c, phase: $p, status: $st, errno: $er}]' <<<"$specs")
+	done
+	# The fixture's expected output, object by object as diagnose prints
+	# them: a hung object (there may be some before the final one) should
+	# carry the final class and phase too.
+	[ -z "$FIX" ] || jq -s --argjson want "$specs" '
+		([.[].attempt] | unique) as $ids
+		| [.[] | .attempt as $n | ($ids | index($n)) as $i | $want[$i] as $w
+		   | if $w == null then {outcome, class, phase}
+		     elif .outcome == "hung" then {outcome: "hung", class: $w.class, phase: $w.phase}
+		     else {outcome: $w.outcome, class: $w.class, phase: $w.phase}
+			  + (if $w.status == "none" then {} else {status: $w.status} end)
+		     end]' "$diag" >"$FIX/$name.expect" 2>/dev/null
+	if [ $rc -eq 0 ] && jq -e -s --argjson want "$specs" '
+		group_by(.attempt) as $all | ($all | map(last)) as $got
+		| ($got | length) == ($want | length)
+		and all(range($want | length); . as $i | $got[$i] as $g | $want[$i] as $w
+			| all($all[$i][] | select(.outcome == "hung"); .class == $w.class)
+			  and $g.kind == "mount" and $g.outcome == $w.outcome and $g.class == $w.class
+			  and $g.phase == $w.phase
+			  and (if $w.status == "none" then ($g | has("status") | not) else $g.status == $w.status end)
+			  and ($w.errno == "-" or $g.errno == ($w.errno | tonumber)))' \
+		"$diag" >/dev/null 2>"$WORK/jq.err"; then
+		for s in "$@"; do
+			read -r o c p st er <<<"$s"
+			[ "$st" = none ] && st= || st=" $st"
+			[ "$er" = - ] && er= || er=" errno $er"
+			ok "$name: diagnosed $o, class $c, phase $p$st$er"
+		done
+	else
+		not_ok "$name: diagnosed as [$(printf '%s; ' "$@")] (diagnose exit $rc)"
+		sed 's/^/#   jq: /' "$WORK/jq.err" | head -n 3
+		dump_diag "$diag"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# Scenarios. Each records now; its checks are queued with `later`.
+# ---------------------------------------------------------------------------
+
+# ok: a good mount, unmounted.
+if want ok; then
+	record ok //127.0.0.1/data /mnt/d1 "$GOOD"
+	expect_errno ok 0
+	later check "ok: recording has TREE_CONNECT to data with STATUS_SUCCESS, mount_done 0" "$REC" \
+		'any($e[]; .event=="tree_connect" and .share=="\\\\127.0.0.1\\data" and .status=="0x00000000") and any($e[]; .event=="mount_done" and .rc==0)'
+	later expect_attempts ok "ok ok tree_connect none -"
+fi
+
+# connect-refused: nothing listens on port 4455.
+if want connect-refused; then
+	record connect-refused //127.0.0.1/data /mnt/d1 "$GOOD,port=4455"
+	expect_errno connect-refused 111
+	later check "connect-refused: recording has the refused connect (-ECONNREFUSED)" "$REC" \
+		'any($e[]; .event=="connect" and .result=="refused" and .rc==-111)'
+	later expect_attempts connect-refused "failed connect-refused connect none -111"
+fi
+
+# tree-bad-network-name: the share does not exist.
+if want tree-bad-network-name; then
+	record tree-bad-network-name //127.0.0.1/nosuch /mnt/d1 "$GOOD"
+	expect_errno tree-bad-network-name 2
+	later check "tree-bad-network-name: recording has TREE_CONNECT BAD_NETWORK_NAME" "$REC" \
+		'any($e[]; .event=="tree_connect" and .status=="0xC00000CC" and .rc==-2)'
+	later expect_attempts tree-bad-network-name "failed tree-bad-network-name tree_connect 0xC00000CC -2"
+fi
+
+# auth-logon-failure: a wrong password.
+if want auth-logon-failure; then
+	record auth-logon-failure //127.0.0.1/data /mnt/d1 username=alice,password=wrong
+	expect_errno auth-logon-failure 13
+	later check "auth-logon-failure: recording has SESSION_SETUP LOGON_FAILURE" "$REC" \
+		'any($e[]; .event=="session_setup" and .status=="0xC000006D" and .rc==-13)'
+	later expect_attempts auth-logon-failure "failed auth-logon-failure session_setup 0xC000006D -13"
+fi
+
+# auth-account: a disabled account (smbpasswd -d): STATUS_ACCOUNT_DISABLED,
+# -EKEYREVOKED. (A locked account, pdbedit -c '[L]', gives
+# STATUS_ACCOUNT_LOCKED_OUT and -EACCES.)
+if want auth-account; then
+	smbpasswd -c "$SMBCONF" -d bob >/dev/null
+	record auth-account //127.0.0.1/data /mnt/d1 username=bob,password=bobpass
+	smbpasswd -c "$SMBCONF" -e bob >/dev/null
+	expect_errno auth-account 128
+	later check "auth-account: recording has SESSION_SETUP ACCOUNT_DISABLED" "$REC" \
+		'any($e[]; .event=="session_setup" and .status=="0xC0000072" and .rc==-128)'
+	later expect_attempts auth-account "failed auth-account session_setup 0xC0000072 -128"
+fi
+
+# auth-kerberos: sec=krb5 without a ticket; the cifs.spnego upcall
+# (cifs.upcall, through /etc/request-key.d/cifs.spnego.conf) fails.
+if want auth-kerberos; then
+	record auth-kerberos //127.0.0.1/data /mnt/d1 sec=krb5
+	expect_errno auth-kerberos 126
+	later check "auth-kerberos: recording has the failed upcall (-ENOKEY), no SESSION_SETUP sent" "$REC" \
+		'any($e[]; .event=="upcall" and .rc==-126) and all($e[]; .event!="request" or .cmd!="SESSION_SETUP")'
+	later expect_attempts auth-kerberos "failed auth-kerberos session_setup none -126"
+fi
+
+# tree-access-denied: [bobonly] has valid users = bob; alice is refused.
+if want tree-access-denied; then
+	record tree-access-denied //127.0.0.1/bobonly /mnt/d1 "$GOOD"
+	expect_errno tree-access-denied 13
+	later check "tree-access-denied: recording has TREE_CONNECT ACCESS_DENIED on bobonly" "$REC" \
+		'any($e[]; .event=="tree_connect" and .status=="0xC0000022" and (.share|endswith("\\bobonly")))'
+	later expect_attempts tree-access-denied "failed tree-access-denied tree_connect 0xC0000022 -13"
+fi
+
+# tree-encryption-required: [sealed] has smb encrypt = required; SMB 2.1
+# cannot encrypt. The same share mounts with SMB 3.1.1 (ok-encrypted).
+if want tree-encryption-required; then
+	record tree-encryption-required //127.0.0.1/sealed /mnt/d1 "$GOOD,vers=2.1"
+	expect_errno tree-encryption-required 13
+	later check "tree-encryption-required: recording has dialect 2.1, TREE_CONNECT ACCESS_DENIED" "$REC" \
+		'any($e[]; .event=="negotiate" and .dialect=="2.1") and any($e[]; .event=="tree_connect" and .status=="0xC0000022" and (.share|endswith("\\sealed")))'
+	later expect_attempts tree-encryption-required "failed tree-encryption-required tree_connect 0xC0000022 -13"
+fi
+if want ok-encrypted; then
+	record ok-encrypted //127.0.0.1/sealed /mnt/d1 "$GOOD,vers=3.1.1"
+	expect_errno ok-encrypted 0
+	later check "ok-encrypted: recording has dialect 3.1.1 and the sealed share connected" "$REC" \
+		'any($e[]; .event=="negotiate" and .dialect=="3.1.1") and any($e[]; .event=="tree_connect" and .status=="0x00000000" and (.share|endswith("\\sealed")))'
+	later expect_attempts ok-encrypted "ok ok tree_connect none -"
+fi
+
+# negotiate-rejected: the server speaks at most SMB 2.0.2, the client only
+# 3.1.1: NEGOTIATE is answered STATUS_NOT_SUPPORTED.
+if want negotiate-rejected; then
+	samba_global 'server max protocol = SMB2_02'
+	record negotiate-rejected //127.0.0.1/data /mnt/d1 "$GOOD,vers=3.1.1"
+	samba_global_reset
+	expect_errno negotiate-rejected 95
+	later check "negotiate-rejected: recording has NEGOTIATE STATUS_NOT_SUPPORTED" "$REC" \
+		'any($e[]; .event=="negotiate" and .status=="0xC00000BB" and .rc==-95)'
+	later expect_attempts negotiate-rejected "failed negotiate-rejected negotiate 0xC00000BB -95"
+fi
+
+# negotiate-closed: hosts deny = 127.0.0.1; smbd drops the connection (a
+# reset reaches the client) without answering NEGOTIATE. Samba always lets
+# 127.0.0.1 in unless it is denied by name: hosts allow = 10.9.9.9 alone
+# does not do it.
+if want negotiate-closed; then
+	samba_global 'hosts deny = 127.0.0.1'
+	record negotiate-closed //127.0.0.1/data /mnt/d1 "$GOOD"
+	samba_global_reset
+	expect_errno negotiate-closed 112
+	later check "negotiate-closed: recording has a NEGOTIATE request, a reset or FIN, no NEGOTIATE response" "$REC" \
+		'any($e[]; .event=="request" and .cmd=="NEGOTIATE") and any($e[]; .event=="tcp_reset" or .event=="tcp_fin") and all($e[]; .event!="response" or .cmd!="NEGOTIATE")'
+	later expect_attempts negotiate-closed "failed negotiate-closed negotiate none -112"
+fi
+
+# concurrent: two mounts started at once, a wrong password and a missing
+# share. (cifs serializes mount(2) calls on its cifs_mount_mutex, so the
+# kernel runs them one after the other, in either order; the cifsd thread of
+# the first can still be at work while the second starts.)
+# shellcheck disable=SC2317
+check_concurrent() {
+	local diag=$WORK/concurrent.diag.jsonl specs=() share
+	"$CIFSTRACE" diagnose --input "$WORK/concurrent.jsonl" --json >"$diag" 2>"$diag.err"
+	# Expected classes in the order the attempts started (either order).
+	for share in $(jq -r -s 'group_by(.attempt)[] | last | .share | split("\\") | last' "$diag"); do
+		case $share in
+		nosuch) specs+=("failed tree-bad-network-name tree_connect 0xC00000CC -2") ;;
+		*) specs+=("failed auth-logon-failure session_setup 0xC000006D -13") ;;
+		esac
+	done
+	[ ${#specs[@]} -eq 2 ] || specs=("failed auth-logon-failure session_setup 0xC000006D -13"
+		"failed tree-bad-network-name tree_connect 0xC00000CC -2")
+	expect_attempts concurrent "${specs[@]}"
+	if jq -e -s '[group_by(.attempt)[] | last] as $a
+		| ($a | length) == 2 and ($a | map(.pid) | unique | length) == 2
+		and any($a[]; .class == "auth-logon-failure" and .share == "\\\\127.0.0.1\\data")
+		and any($a[]; .class == "tree-bad-network-name" and .share == "\\\\127.0.0.1\\nosuch")' \
+		"$diag" >/dev/null 2>&1; then
+		ok "concurrent: the two attempts have their own pid, share and class"
+	else
+		not_ok "concurrent: the two attempts have their own pid, share and class"
+		dump_diag "$diag"
+	fi
+}
+if want concurrent; then
+	REC=$WORK/concurrent.jsonl
+	record_start concurrent "$REC"
+	mount -t cifs //127.0.0.1/data /mnt/d1 -o username=alice,password=wrong >"$WORK/c1.out" 2>&1 &
+	m1=$!
+	mount -t cifs //127.0.0.1/nosuch /mnt/d2 -o "$GOOD" >"$WORK/c2.out" 2>&1 &
+	m2=$!
+	both=0
+	kill -0 $m1 2>/dev/null && kill -0 $m2 2>/dev/null && both=1
+	wait $m1; r1=$?
+	wait $m2; r2=$?
+	trace_stop
+	keep concurrent
+	mountpoint -q /mnt/d1 && umount /mnt/d1
+	mountpoint -q /mnt/d2 && umount /mnt/d2
+	mount_result "$WORK/c1.out"; e1=$MERR
+	mount_result "$WORK/c2.out"; e2=$MERR
+	if [ "$e1" = 13 ] && [ "$e2" = 2 ] && [ $both = 1 ]; then
+		ok "concurrent: both mounts running at once, failing with error(13) and error(2)"
+	else
+		not_ok "concurrent: both mounts running at once (${both}), failing with error(13) and error(2) (got error($e1), exit $r1 and error($e2), exit $r2)"
+	fi
+	later check "concurrent: recording has two mounts by two processes, each with its mount_done" "$REC" \
+		'[$e[] | select(.event=="mount") | .pid] as $m | [$e[] | select(.event=="mount_done") | .pid] as $d
+		 | ($m|length)==2 and ($m|unique|length)==2 and ($d|sort)==($m|sort)'
+	later check_concurrent
+fi
+
+# connect-timeout: nftables drops the SYNs to port 4456; the kernel gives up
+# after the socket's 5 s send timeout (-EINPROGRESS).
+if want connect-timeout; then
+	if nft add table inet cifstrace_test &&
+		nft add chain inet cifstrace_test in '{ type filter hook input priority 0; }' &&
+		nft add rule inet cifstrace_test in tcp dport 4456 drop; then
+		:
+	else
+		not_ok "connect-timeout: nftables rule to drop SYNs to port 4456"
+	fi
+	record connect-timeout //127.0.0.1/data /mnt/d1 "$GOOD,port=4456"
+	nft delete table inet cifstrace_test
+	expect_errno connect-timeout 115
+	later check "connect-timeout: recording has SYN retransmits and a connect timeout" "$REC" \
+		'any($e[]; .event=="tcp_retransmit" and .state=="SYN_SENT") and any($e[]; .event=="connect" and .result=="timeout")'
+	later expect_attempts connect-timeout "failed connect-timeout connect none -115"
+fi
+
+# negotiate-no-response: every smbd stopped (kill -STOP). TCP still accepts
+# (the listening socket's backlog) and ACKs the NEGOTIATE (checked with ss),
+# which is never answered. After 20 s of silence (checked every 7 s) the
+# kernel reconnects; if the new socket is up before the mount sees the
+# failure it sends NEGOTIATE once more, so the mount fails after ~22 s or
+# ~43 s, a race (echo_interval=1 does not shorten either). Recorded, and
+# diagnosed live at the same time: the "hung" object must be written while
+# mount still waits. The queued checks of the other scenarios run meanwhile.
+if want negotiate-no-response; then
+	name=negotiate-no-response
+	REC=$WORK/$name.jsonl
+	LIVE=$WORK/$name.live.jsonl
+	smbd=$(pgrep -x smbd)
+	# shellcheck disable=SC2086
+	kill -STOP $smbd
+	"$CIFSTRACE" diagnose --json --hang-after 3 >"$LIVE" 2>"$LIVE.err" &
+	live_pid=$!
+	record_start "$name" "$REC"
+	for _ in $(seq 1 300); do
+		grep -q "tracing the SMB client" "$LIVE.err" 2>/dev/null && break
+		kill -0 $live_pid 2>/dev/null || break
+		sleep 0.1
+	done
+	t0=$(now_ms)
+	mount -t cifs //127.0.0.1/data /mnt/d1 -o "$GOOD,echo_interval=1" >"$WORK/$name.out" 2>&1 &
+	mpid=$!
+	run_later >"$WORK/later.tap" 2>&1 &
+	later_pid=$!
+	LATER=()
+	hung_ms='' hung_while_mounting=0
+	while kill -0 $mpid 2>/dev/null; do
+		if [ -z "$hung_ms" ]; then
+			while IFS= read -r line; do
+				if [[ $line == *'"outcome":"hung"'* ]]; then
+					hung_ms=$(($(now_ms) - t0))
+					kill -0 $mpid 2>/dev/null && hung_while_mounting=1
+					# What the client's TCP knows: was NEGOTIATE ACKed?
+					ss -tni state established '( dport = :445 )' >"$WORK/$name.ss" 2>&1
+					break
+				fi
+			done <"$LIVE"
+		fi
+		sleep 0.2
+	done
+	wait $mpid
+	MMS=$(($(now_ms) - t0))
+	# shellcheck disable=SC2086
+	kill -CONT $smbd
+	mount_result "$WORK/$name.out"
+	mountpoint -q /mnt/d1 && { MERR=0; umount /mnt/d1; }
+	trace_stop
+	kill -INT $live_pid
+	wait $live_pid
+	live_rc=$?
+	keep "$name"
+	wait $later_pid
+	cat "$WORK/later.tap"
+	FAILED=$((FAILED + $(grep -c '^not ok' "$WORK/later.tap")))
+
+	expect_errno "$name" 112
+	check "$name: recording has NEGOTIATE requests, no response, reconnects" "$REC" \
+		'any($e[]; .event=="request" and .cmd=="NEGOTIATE") and all($e[]; .event!="response") and any($e[]; .event=="reconnect")'
+	sent=$(grep -o 'bytes_sent:[0-9]*' "$WORK/$name.ss" | head -n 1 | cut -d: -f2)
+	acked=$(grep -o 'bytes_acked:[0-9]*' "$WORK/$name.ss" | head -n 1 | cut -d: -f2)
+	if [ -n "$sent" ] && [ -n "$acked" ] && [ "$acked" -gt "$sent" ]; then
+		ok "$name: the server's TCP ACKed the NEGOTIATE (ss: bytes_sent $sent, bytes_acked $acked)"
+	else
+		not_ok "$name: the server's TCP ACKed the NEGOTIATE (ss: bytes_sent ${sent:-?}, bytes_acked ${acked:-?})"
+	fi
+	check "$name: recording has the TCP ACK of the NEGOTIATE (server's TCP up, SMB silent)" "$REC" \
+		'any($e[]; .event=="ack" and .cmd=="NEGOTIATE")'
+	expect_attempts "$name" "failed negotiate-no-response negotiate none -112"
+	if [ $live_rc -eq 0 ]; then ok "$name: live diagnose exited 0 on SIGINT"
+	else not_ok "$name: live diagnose exited 0 on SIGINT (exit $live_rc)"; fi
+	if [ "$hung_while_mounting" = 1 ]; then
+		ok "$name: live 'hung' object written ${hung_ms} ms after mount started, before mount returned (${MMS} ms)"
+	else
+		not_ok "$name: live 'hung' object written before mount returned (hung at ${hung_ms:-never} ms, mount returned at ${MMS} ms)"
+		grep -v libbpf "$LIVE.err" | tail -n 3 | sed 's/^/#   stderr: /'
+	fi
+	check "$name: live hung object: class negotiate-no-response, phase negotiate, share data" "$LIVE" \
+		'any($e[]; .outcome=="hung" and .class=="negotiate-no-response" and .phase=="negotiate" and .share=="\\\\127.0.0.1\\data")'
+	check "$name: live final object: failed, negotiate-no-response, errno -112" "$LIVE" \
+		'[$e[] | select(.outcome!="hung")] | length==1 and .[0].outcome=="failed" and .[0].class=="negotiate-no-response" and .[0].errno==-112'
+fi
+run_later
+
+"$VM/samba-stop" >/dev/null 2>&1
+echo "# diagnose.sh on $(uname -r): $(( ($(now_ms) - T_START) / 1000 )) s in the guest"
+exit $((FAILED > 0))
