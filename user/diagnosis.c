@@ -392,6 +392,20 @@ static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 		advice(d, "Make sure client and server are up to date");
 		return;
 	}
+	if (!f->neg_req && f->conn && d->err == -EOPNOTSUPP) {
+		/* an SMB1 negotiate (vers=1.0): cifs's SMB2 tracepoints do not see it */
+		d->class = "negotiate-rejected";
+		summary(d, "No SMB2 NEGOTIATE was sent, so the client negotiated SMB1 (vers=1.0), "
+			   "and the mount failed with EOPNOTSUPP: the server answered with no "
+			   "common dialect%s.", closed ? " and closed the connection" : "");
+		if (closed)
+			evidence(d, "%s from the server at +%s", f->rst_in ? "RST" : "FIN",
+				 f->mount ? DUR(closed->ts_ns - f->mount->ts_ns) : "?");
+		advice(d, "Servers disable SMB1 by default: mount with vers=3.1.1 (or 3.0, 2.1)");
+		advice(d, "If the server really speaks only SMB1, enable it there knowingly "
+			  "(Samba 'server min protocol = NT1'); SMB1 is deprecated and insecure");
+		return;
+	}
 	if (closed || (!f->neg_req && f->conn)) {
 		d->class = "negotiate-closed";
 		if (f->neg_req)
