@@ -184,7 +184,12 @@ void engine_tick(struct engine *en, __u64 now)
 			continue;
 		a->hung_reported = true;
 		a->hung_mid = mark;
-		en->fn(en->ctx, a, OUTCOME_HUNG, now);
+		/*
+		 * As of the moment the wait crossed the threshold: live that is
+		 * within a poll interval of now; replayed, exact even when the
+		 * next recorded event comes much later.
+		 */
+		en->fn(en->ctx, a, OUTCOME_HUNG, w->ts_ns + en->hang_after_ns);
 	}
 }
 

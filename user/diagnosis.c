@@ -206,7 +206,7 @@ static const char *dur(__u64 ns, char *buf, size_t len)
 {
 	if (ns < 10000000ull)
 		snprintf(buf, len, "%llu µs", (unsigned long long)(ns / 1000));
-	else if (ns < 10000000000ull)
+	else if (ns < 1000000000ull)
 		snprintf(buf, len, "%.1f ms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.2f s", ns / 1e9);

@@ -112,9 +112,12 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 				   e->type == CT_EV_ACK ? "acked_after" : "latency", e->latency_ns);
 		break;
 	case CT_EV_NEGOTIATE:
-		add(&l, "dialect=%s caps=0x%08X secmode=0x%04X",
-		    dialect_name(e->negotiate.dialect, buf, sizeof(buf)),
-		    e->negotiate.capabilities, e->negotiate.security_mode);
+		if (e->negotiate.dialect)
+			add(&l, "dialect=%s caps=0x%08X secmode=0x%04X",
+			    dialect_name(e->negotiate.dialect, buf, sizeof(buf)),
+			    e->negotiate.capabilities, e->negotiate.security_mode);
+		else
+			add(&l, "no dialect");
 		add_status(&l, e);
 		add_times(&l, e);
 		break;

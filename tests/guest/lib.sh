@@ -30,22 +30,29 @@ check() {
 
 TRACER_PID=
 SCENARIO=
-# trace_start NAME FILE [ARGS]: cifstrace events --json into FILE, attached.
-# A tracer that fails to start or to stop cleanly is a failed assertion, so
-# checks for the absence of events can never pass on a dead tracer.
-trace_start() {
+# attach NAME ERRFILE CMD...: run cifstrace CMD in the background and wait
+# until it has attached. A tracer that fails to start (or, in trace_stop,
+# to stop cleanly) is a failed assertion, so checks for the absence of
+# events can never pass on a dead tracer.
+attach() {
 	SCENARIO=$1
-	local out=$2; shift 2
-	"$CIFSTRACE" events --json "$@" >"$out" 2>"$out.err" &
+	local err=$2; shift 2
+	"$CIFSTRACE" "$@" 2>"$err" &
 	TRACER_PID=$!
 	for _ in $(seq 1 300); do
-		grep -q "tracing the SMB client" "$out.err" 2>/dev/null && return 0
+		grep -q "tracing the SMB client" "$err" 2>/dev/null && return 0
 		kill -0 "$TRACER_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	not_ok "$SCENARIO: cifstrace attached"
-	sed 's/^/#   /' "$out.err" | grep -v '^#   libbpf' | tail -5
+	not_ok "$SCENARIO: cifstrace $1 attached"
+	sed 's/^/#   /' "$err" | grep -v '^#   libbpf' | tail -5
 	return 1
+}
+
+# trace_start NAME FILE [ARGS]: cifstrace events --json into FILE.
+trace_start() {
+	local out=$2
+	attach "$1" "$out.err" events --json "${@:3}" >"$out"
 }
 
 # trace_stop: SIGINT, as a user would; cifstrace must exit 0.
@@ -76,18 +83,8 @@ CONF
 # record_start NAME FILE [ARGS]: `cifstrace record FILE` in the background,
 # attached (same contract as trace_start; stop it with trace_stop).
 record_start() {
-	SCENARIO=$1
-	local out=$2; shift 2
-	"$CIFSTRACE" record "$@" "$out" 2>"$out.err" &
-	TRACER_PID=$!
-	for _ in $(seq 1 300); do
-		grep -q "tracing the SMB client" "$out.err" 2>/dev/null && return 0
-		kill -0 "$TRACER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	not_ok "$SCENARIO: cifstrace record attached"
-	sed 's/^/#   /' "$out.err" | grep -v '^#   libbpf' | tail -5
-	return 1
+	local out=$2
+	attach "$1" "$out.err" record "${@:3}" "$out"
 }
 
 # now_ms: wall clock in milliseconds (bash builtin, no fork).
