@@ -52,7 +52,8 @@ struct facts {
 	const struct ct_event *tree_req, *tree_ack, *tree, *ipc;
 	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
 	const struct ct_event *pending, *pending_ack;	/* request with no response */
-	int retransmits, rounds;
+	const struct ct_event *first_neg_req, *first_reconnect;
+	int retransmits, rounds, neg_reqs, reconnects;
 };
 
 static bool is_ipc(const char *unc)
@@ -102,8 +103,11 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 				f->conn = e;
 			break;
 		case CT_EV_REQUEST:
-			if (e->cmd == CT_SMB2_NEGOTIATE)
+			if (e->cmd == CT_SMB2_NEGOTIATE) {
 				f->neg_req = e;
+				if (!f->neg_reqs++)
+					f->first_neg_req = e;
+			}
 			else if (e->cmd == CT_SMB2_SESSION_SETUP)
 				f->sess_req = e;
 			else if (e->cmd == CT_SMB2_TREE_CONNECT)
@@ -149,6 +153,8 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 			break;
 		case CT_EV_RECONNECT:
 			f->reconnect = e;
+			if (!f->reconnects++)
+				f->first_reconnect = e;
 			break;
 		}
 	}
@@ -429,7 +435,12 @@ static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 		return;
 	}
 	d->class = "negotiate-no-response";
-	if (f->neg_req)
+	if (f->neg_reqs > 1)
+		summary(d, "NEGOTIATE was sent %d times, on fresh connections, over %s; %s, "
+			   "but the SMB server %s.", f->neg_reqs, DUR(since(f, f->first_neg_req)),
+			f->neg_ack ? "the server's TCP stack acknowledged it" :
+				     "it was never acknowledged at TCP level", no_answer(d));
+	else if (f->neg_req)
 		summary(d, "NEGOTIATE was sent %s ago and %s, but the SMB server %s.",
 			DUR(since(f, f->neg_req)),
 			f->neg_ack ? "the server's TCP stack acknowledged it" :
@@ -438,8 +449,9 @@ static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 		summary(d, "The connection was established but no NEGOTIATE reply came.");
 	ack_evidence(d, f, "NEGOTIATE", f->neg_req, f->neg_ack);
 	if (f->reconnect)
-		evidence(d, "the client gave up waiting and reconnected at +%s",
-			 f->mount ? DUR(f->reconnect->ts_ns - f->mount->ts_ns) : "?");
+		evidence(d, "the client gave up waiting and reconnected %d time(s), first at +%s",
+			 f->reconnects,
+			 f->mount ? DUR(f->first_reconnect->ts_ns - f->mount->ts_ns) : "?");
 	if (f->neg_ack) {
 		advice(d, "Most common cause: antivirus or another filter driver on the server "
 			  "holding SMB requests; check its logs, or exclude the SMB service");
