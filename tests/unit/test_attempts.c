@@ -300,6 +300,75 @@ static void reconnect_of_an_established_mount_is_server_unresponsive(void **stat
 	engine_free(en);
 }
 
+/* Classes no guest scenario makes (yet): built from synthetic streams. */
+static void session_status_decides_the_auth_class(void **state)
+{
+	static const struct { __u32 status; int rc; const char *class; } cases[] = {
+		{ 0xC0000022, -13, "auth-access-denied" },
+		{ 0xC0000234, -13, "auth-account" },
+		{ 0xC0000133, -5, "auth-kerberos" },
+		{ 0xC000A000, -5, "signing-failure" },
+		{ 0xC0000064, -5, "auth-logon-failure" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+
+		mount_start(en, 0, 100, "\\\\srv\\data");
+		connected(en, 1 * MS, 100, 1);
+		negotiated(en, 2 * MS, 100, 1, 0x0311);
+		session(en, 3 * MS, 100, 1, cases[i].status, cases[i].rc);
+		mount_done(en, 5 * MS, 100, cases[i].rc);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, cases[i].class);
+		assert_int_equal(s.r[0].status, cases[i].status);
+		engine_free(en);
+	}
+}
+
+static void unanswered_session_and_tree_requests(void **state)
+{
+	for (int tree = 0; tree < 2; tree++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+
+		mount_start(en, 0, 100, "\\\\srv\\data");
+		connected(en, 1 * MS, 100, 1);
+		negotiated(en, 2 * MS, 100, 1, 0x0311);
+		if (tree) {
+			session(en, 3 * MS, 100, 1, 0, 0);
+			request(en, 6 * MS, 100, 1, CT_SMB2_TREE_CONNECT, 5);
+			acked(en, 6 * MS + 200000, 1, CT_SMB2_TREE_CONNECT, 5);
+		} else {
+			request(en, 6 * MS, 100, 1, CT_SMB2_SESSION_SETUP, 1);
+		}
+		engine_tick(en, 10 * S);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.r[0].o, OUTCOME_HUNG);
+		assert_string_equal(s.r[0].class, tree ? "tree-no-response" : "auth-no-response");
+		assert_non_null(strstr(s.r[0].summary, tree ? "acknowledged" : "never acknowledged"));
+		engine_free(en);
+	}
+}
+
+static void connect_error_is_unreachable(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+	struct ct_event e = ev(1 * MS, CT_EV_CONNECT, 100, 1);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	e.connect.result = CT_CONNECT_ERROR;
+	e.rc = -113;
+	e.flags = CT_F_RC;
+	engine_feed(en, &e);
+	mount_done(en, 2 * MS, 100, -113);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.r[0].class, "connect-unreachable");
+	engine_free(en);
+}
+
 static void every_class_has_a_stable_name(void **state)
 {
 	int n = 0;
@@ -320,6 +389,9 @@ int main(void)
 		cmocka_unit_test(a_slow_client_between_steps_is_not_a_hang),
 		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),
 		cmocka_unit_test(reconnect_of_an_established_mount_is_server_unresponsive),
+		cmocka_unit_test(session_status_decides_the_auth_class),
+		cmocka_unit_test(unanswered_session_and_tree_requests),
+		cmocka_unit_test(connect_error_is_unreachable),
 		cmocka_unit_test(every_class_has_a_stable_name),
 	};
 
