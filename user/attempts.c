@@ -180,10 +180,10 @@ void engine_tick(struct engine *en, __u64 now)
 		const struct ct_event *w = waiting_on(a, &mark);
 
 		if (!w || a->done || now < w->ts_ns || now - w->ts_ns < en->hang_after_ns ||
-		    (a->hung_reported && a->hung_mid == mark))
+		    (a->hung_reported && a->hung_mark == mark))
 			continue;
 		a->hung_reported = true;
-		a->hung_mid = mark;
+		a->hung_mark = mark;
 		/*
 		 * As of the moment the wait crossed the threshold: live that is
 		 * within a poll interval of now; replayed, exact even when the

@@ -36,7 +36,7 @@ struct attempt {
 	size_t nev, cap;
 	bool done;			/* mount_done seen */
 	bool hung_reported;
-	__u64 hung_mid;			/* the request the hang was reported for */
+	__u64 hung_mark;		/* which wait the hang was reported for */
 	unsigned long long lost;	/* events dropped while it was open */
 };
 

@@ -47,9 +47,9 @@ struct facts {
 	const struct ct_event *syn, *conn;		/* last SYN, last connect result */
 	bool syn_waiting;				/* hung on a SYN with no result */
 	const struct ct_event *neg_req, *neg_ack, *neg;
-	const struct ct_event *sess_req, *sess_ack, *sess_round, *sess_bad, *sess_final;
+	const struct ct_event *sess_round, *sess_bad, *sess_final;
 	const struct ct_event *upcall;
-	const struct ct_event *tree_req, *tree_ack, *tree, *ipc;
+	const struct ct_event *tree_req, *tree_ack, *tree;	/* not IPC$ */
 	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
 	const struct ct_event *pending, *pending_ack;	/* request with no response */
 	const struct ct_event *first_neg_req, *first_reconnect;
@@ -108,8 +108,6 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 				if (!f->neg_reqs++)
 					f->first_neg_req = e;
 			}
-			else if (e->cmd == CT_SMB2_SESSION_SETUP)
-				f->sess_req = e;
 			else if (e->cmd == CT_SMB2_TREE_CONNECT)
 				f->tree_req = e;
 			if (!answered(a, e))
@@ -136,9 +134,7 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 			f->upcall = e;
 			break;
 		case CT_EV_TREE_CONNECT:
-			if (is_ipc(e->tree.unc))
-				f->ipc = e;
-			else
+			if (!is_ipc(e->tree.unc))
 				f->tree = e;
 			break;
 		case CT_EV_TCP_FIN:
@@ -161,7 +157,6 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 	f->syn_waiting = f->syn && (!f->conn || f->conn->ts_ns < f->syn->ts_ns) &&
 			 !(f->neg_req && f->neg_req->ts_ns > f->syn->ts_ns);
 	f->neg_ack = ack_of(a, f->neg_req);
-	f->sess_ack = ack_of(a, f->sess_req);
 	f->tree_ack = ack_of(a, f->tree_req);
 	f->pending_ack = ack_of(a, f->pending);
 }
