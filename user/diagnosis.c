@@ -49,7 +49,7 @@ struct facts {
 	const struct ct_event *neg_req, *neg_ack, *neg;
 	const struct ct_event *sess_round, *sess_bad, *sess_final;
 	const struct ct_event *upcall;
-	const struct ct_event *tree_req, *tree_ack, *tree;	/* not IPC$ */
+	const struct ct_event *tree_req, *tree_ack, *tree;	/* tree: the share, not IPC$ */
 	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
 	const struct ct_event *pending, *pending_ack;	/* request with no response */
 	const struct ct_event *first_neg_req, *first_reconnect;
