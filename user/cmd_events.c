@@ -55,6 +55,14 @@ static int print_event(void *ctx, const struct ct_event *e)
 	return 0;
 }
 
+/* Once attached: a failed start prints its one error line and no header. */
+static void start(void *ctx, struct tracer *t)
+{
+	t0 = monotonic_ns();
+	if (!env.json)
+		render_text_header(stdout);
+}
+
 int cmd_events(int argc, char **argv)
 {
 	static const struct argp_child children[] = { { &live_argp, 0, NULL, 0 }, {} };
@@ -66,8 +74,6 @@ int cmd_events(int argc, char **argv)
 	o.tracer = live_cli.tracer;
 	o.duration = live_cli.duration;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	t0 = monotonic_ns();
-	if (!env.json)
-		render_text_header(stdout);
+	o.on_start = start;
 	return live_run(&o, print_event, NULL);
 }
