@@ -3,6 +3,17 @@
 #include <string.h>
 #include "attempts.h"
 
+/*
+ * Established connections outside any attempt: the oldest request still
+ * unanswered on each, and its ACK, kept as evidence for a reconnect.
+ */
+#define WATCHED_CONNS 64
+
+struct watched {
+	__u64 conn_id;
+	struct ct_event req, ack;	/* req.type == 0: none outstanding */
+};
+
 struct engine {
 	struct attempt **open;
 	size_t nopen, cap;
@@ -10,7 +21,49 @@ struct engine {
 	__u64 hang_after_ns;
 	attempt_fn fn;
 	void *ctx;
+	struct watched watched[WATCHED_CONNS];
+	unsigned int next_watch;
 };
+
+static struct watched *watch_of(struct engine *en, __u64 conn_id, bool create)
+{
+	struct watched *w;
+
+	for (int i = 0; i < WATCHED_CONNS; i++)
+		if (en->watched[i].conn_id == conn_id)
+			return &en->watched[i];
+	if (!create)
+		return NULL;
+	w = &en->watched[en->next_watch++ % WATCHED_CONNS];	/* oldest goes */
+	memset(w, 0, sizeof(*w));
+	w->conn_id = conn_id;
+	return w;
+}
+
+static void forget(struct watched *w)
+{
+	memset(&w->req, 0, sizeof(w->req));
+	memset(&w->ack, 0, sizeof(w->ack));
+}
+
+/* Keep the oldest unanswered request per connection, and its ACK. */
+static void watch(struct engine *en, const struct ct_event *e)
+{
+	struct watched *w;
+
+	/* CHANGE_NOTIFY and LOCK may wait for hours by design: not evidence */
+	if (!e->conn_id || e->cmd == 10 || e->cmd == 15)
+		return;
+	w = watch_of(en, e->conn_id, e->type == CT_EV_REQUEST);
+	if (!w)
+		return;
+	if (e->type == CT_EV_REQUEST && !w->req.type)
+		w->req = *e;
+	else if (e->type == CT_EV_ACK && w->req.type && e->mid == w->req.mid && !w->ack.type)
+		w->ack = *e;
+	else if (e->type == CT_EV_RESPONSE && w->req.type && e->mid == w->req.mid)
+		forget(w);
+}
 
 struct engine *engine_new(__u64 hang_after_ns, attempt_fn fn, void *ctx)
 {
@@ -210,11 +263,22 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 		return;
 	}
 	a = owner(en, e);
+	if (!a && e->type != CT_EV_RECONNECT)
+		watch(en, e);
 	if (!a && e->type == CT_EV_RECONNECT) {
 		/* an established connection stopped answering */
+		struct watched *w = watch_of(en, e->conn_id, false);
+
 		a = open_attempt(en, e, ATTEMPT_RECONNECT);
 		if (!a)
 			return;
+		if (w && w->req.type) {
+			a->start_ns = w->req.ts_ns;
+			add_event(a, &w->req);
+			if (w->ack.type)
+				add_event(a, &w->ack);
+			forget(w);
+		}
 		add_event(a, e);
 		close_attempt(en, en->nopen - 1, OUTCOME_FAILED, e->ts_ns);
 		return;

@@ -682,8 +682,24 @@ static void classify(struct diagnosis *d, const struct facts *f)
 	if (f->a->kind == ATTEMPT_RECONNECT) {
 		d->class = "server-unresponsive";
 		d->phase = PHASE_NEGOTIATE;
-		summary(d, "The established connection to %s stopped answering and the client "
-			   "is reconnecting.", d->server);
+		if (f->pending)
+			summary(d, "The established connection to %s stopped answering: %s (mid "
+				   "%llu) waited %s without a reply, then the client reconnected.",
+				d->server, smb2_cmd_name(f->pending->cmd),
+				(unsigned long long)f->pending->mid,
+				DUR(f->reconnect->ts_ns - f->pending->ts_ns));
+		else
+			summary(d, "The established connection to %s stopped answering and the "
+				   "client is reconnecting.", d->server);
+		ack_evidence(d, f, smb2_cmd_name(f->pending ? f->pending->cmd : 0), f->pending,
+			     f->pending_ack);
+		if (f->pending_ack)
+			advice(d, "The server machine receives the requests but the SMB server "
+				  "does not answer: check its load, its storage and filters "
+				  "(antivirus) on it");
+		else if (f->pending)
+			advice(d, "Requests do not reach the server: check the network path "
+				  "(packet loss, firewalls, a failed-over address)");
 		advice(d, "Check the server's load and the network; cifs declares a server dead "
 			  "after 3 x echo_interval (60 s by default) without a reply");
 		advice(d, "Hard mounts block applications until the server returns; soft mounts "

@@ -294,9 +294,21 @@ static void reconnect_of_an_established_mount_is_server_unresponsive(void **stat
 	struct engine *en = engine_new(5 * S, collect, &s);
 	struct ct_event e = ev(100 * S, CT_EV_RECONNECT, 55, 4);
 
+	/* an earlier READ that was answered, then one that is not */
+	request(en, 10 * S, 300, 4, 8, 41);
+	acked(en, 10 * S + MS, 4, 8, 41);
+	e.type = CT_EV_RESPONSE;
+	e.ts_ns = 10 * S + 2 * MS;
+	e.cmd = 8;
+	e.mid = 41;
+	engine_feed(en, &e);
+	request(en, 20 * S, 300, 4, 8, 42);
+	acked(en, 20 * S + MS, 4, 8, 42);
+	e = ev(100 * S, CT_EV_RECONNECT, 55, 4);
 	engine_feed(en, &e);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.r[0].class, "server-unresponsive");
+	assert_non_null(strstr(s.r[0].summary, "READ (mid 42) waited 80.00 s"));
 	engine_free(en);
 }
 
