@@ -34,6 +34,6 @@ struct diagnosis;
 void render_diagnosis_text(FILE *out, const struct attempt *a, const struct diagnosis *d);
 void render_diagnosis_json(FILE *out, const struct attempt *a, const struct diagnosis *d);
 /* Is this event worth a timeline line? (Phase commands, TCP, mount.) */
-bool timeline_wants(const struct ct_event *e);
+bool timeline_wants(const struct attempt *a, const struct ct_event *e);
 
 #endif

@@ -8,12 +8,14 @@
 #include "ntstatus.h"
 #include "render.h"
 
-bool timeline_wants(const struct ct_event *e)
+bool timeline_wants(const struct attempt *a, const struct ct_event *e)
 {
 	switch (e->type) {
 	case CT_EV_REQUEST:
 	case CT_EV_ACK:
-		return e->cmd <= CT_SMB2_TREE_CONNECT && e->cmd != CT_SMB2_LOGOFF;
+		/* a reconnect's only requests are the unanswered one it is about */
+		return a->kind == ATTEMPT_RECONNECT ||
+		       (e->cmd <= CT_SMB2_TREE_CONNECT && e->cmd != CT_SMB2_LOGOFF);
 	case CT_EV_RESPONSE:	/* phase responses have their own events */
 		return false;
 	default:
@@ -51,7 +53,7 @@ void render_diagnosis_text(FILE *out, const struct attempt *a, const struct diag
 	for (size_t i = 0; i < a->nev; i++) {
 		const struct ct_event *e = &a->ev[i];
 
-		if (!timeline_wants(e))
+		if (!timeline_wants(a, e))
 			continue;
 		fprintf(out, "   %+12.3f ms  %-14s %s\n", (e->ts_ns - a->start_ns) / 1e6,
 			event_type_name(e->type), event_details(e, details, sizeof(details)));
@@ -110,7 +112,7 @@ void render_diagnosis_json(FILE *out, const struct attempt *a, const struct diag
 	for (size_t i = 0; i < a->nev; i++) {
 		json_t *e;
 
-		if (!timeline_wants(&a->ev[i]))
+		if (!timeline_wants(a, &a->ev[i]))
 			continue;
 		e = event_to_json(&a->ev[i]);
 		json_object_set_new(e, "offset_us",

@@ -480,6 +480,42 @@ if want negotiate-no-response; then
 	check "$name: live final object: failed, negotiate-no-response, errno -112" "$LIVE" \
 		'[$e[] | select(.outcome!="hung")] | length==1 and .[0].outcome=="failed" and .[0].class=="negotiate-no-response" and .[0].errno==-112'
 fi
+# server-unresponsive: a mount made before cifstrace started (so its socket
+# is learnt from its first request), then every smbd stopped while a stat
+# waits on the share. With echo_interval=1, cifsd declares the server dead
+# on its next 7 s receive timeout and reconnects.
+if want server-unresponsive; then
+	name=server-unresponsive
+	REC=$WORK/$name.jsonl
+	mount_cifs_keep() { timeout 60 mount -t cifs //127.0.0.1/data /mnt/d2 -o "$GOOD,echo_interval=1" >/dev/null 2>&1; }
+	mkdir -p /mnt/d2
+	if mount_cifs_keep; then
+		record_start "$name" "$REC"
+		smbd=$(pgrep -x smbd)
+		# shellcheck disable=SC2086
+		kill -STOP $smbd
+		timeout 40 stat /mnt/d2/nothing-here >/dev/null 2>&1 &
+		spid=$!
+		for _ in $(seq 1 150); do
+			grep -q '"event":"reconnect"' "$REC" && break
+			sleep 0.2
+		done
+		# shellcheck disable=SC2086
+		kill -CONT $smbd
+		wait $spid
+		trace_stop
+		umount -l /mnt/d2
+		keep "$name"
+		check "$name: recording has a request on the old connection, then a reconnect" "$REC" \
+			'any($e[]; .event=="request") and any($e[]; .event=="reconnect")'
+		"$CIFSTRACE" diagnose --input "$REC" --json >"$WORK/$name.diag.jsonl" 2>&1
+		check "$name: diagnosed server-unresponsive, naming the unanswered request" "$WORK/$name.diag.jsonl" \
+			'any($e[]; .kind=="reconnect" and .class=="server-unresponsive" and (.summary|test("waited .* without a reply")))'
+		[ -z "$FIX" ] || jq -c -s '[.[] | {outcome, class, phase}]' "$WORK/$name.diag.jsonl" >"$FIX/$name.expect"
+	else
+		not_ok "$name: mount //127.0.0.1/data for the stall"
+	fi
+fi
 run_later
 
 "$VM/samba-stop" >/dev/null 2>&1
