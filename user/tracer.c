@@ -219,6 +219,12 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	}
 
 	t = calloc(1, sizeof(*t));
+	/* state[] and links[] are sized for the hook table */
+	if (t && (size_t)nr_hooks > sizeof(t->state) / sizeof(t->state[0])) {
+		fprintf(stderr, "cifstrace: internal error: hook table larger than the tracer's state\n");
+		free(t);
+		return 1;
+	}
 	k = probe_kernel();
 	if (!t || !k) {
 		fprintf(stderr, "cifstrace: out of memory\n");
