@@ -60,12 +60,7 @@ run_later() {
 # Samba: one server for every scenario. Users: alice (good); bob, disabled
 # for auth-account and the only user allowed on [bobonly].
 # ---------------------------------------------------------------------------
-modprobe cifs
 cat >"$WORK/diag-shares.conf" <<'CONF'
-[data]
-	path = /tmp/share-data
-	read only = no
-	valid users = alice bob
 [bobonly]
 	path = /tmp/share-bob
 	valid users = bob
@@ -75,7 +70,7 @@ cat >"$WORK/diag-shares.conf" <<'CONF'
 	valid users = alice
 	smb encrypt = required
 CONF
-if "$VM/samba-start" "$WORK/diag-shares.conf" alice:secret bob:bobpass; then
+if start_samba "$WORK/diag-shares.conf"; then
 	ok "diagnose: samba started"
 else
 	not_ok "diagnose: samba started"

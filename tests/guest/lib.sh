@@ -69,6 +69,8 @@ trace_stop() {
 	fi
 }
 
+# start_samba [MORE_SHARES_FILE]: Samba on 127.0.0.1 with users alice and
+# bob, the share [data] both may use, and the test's own shares if given.
 start_samba() {
 	modprobe cifs
 	cat >"$WORK/shares.conf" <<'CONF'
@@ -77,6 +79,7 @@ start_samba() {
 	read only = no
 	valid users = alice bob
 CONF
+	[ -z "${1:-}" ] || cat "$1" >>"$WORK/shares.conf"
 	"$VM/samba-start" "$WORK/shares.conf" alice:secret bob:bobpass
 }
 
