@@ -78,7 +78,7 @@ struct engine *engine_new(__u64 hang_after_ns, attempt_fn fn, void *ctx)
 	return en;
 }
 
-bool attempt_has_conn(const struct attempt *a, __u64 conn_id)
+static bool attempt_has_conn(const struct attempt *a, __u64 conn_id)
 {
 	for (int i = 0; i < a->nconn; i++)
 		if (a->conn_ids[i] == conn_id)

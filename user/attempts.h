@@ -53,7 +53,4 @@ void engine_tick(struct engine *en, __u64 now_ns);
 void engine_finish(struct engine *en, __u64 now_ns);
 void engine_free(struct engine *en);
 
-/* Is e one of a's connection's events? */
-bool attempt_has_conn(const struct attempt *a, __u64 conn_id);
-
 #endif

@@ -163,44 +163,32 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 
 /* ------------------------------------------------------------ text helpers */
 
-static void addf(char *buf, size_t len, const char *fmt, va_list ap)
-{
-	vsnprintf(buf, len, fmt, ap);
-}
-
 static void summary(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void summary(struct diagnosis *d, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	addf(d->summary, sizeof(d->summary), fmt, ap);
+	vsnprintf(d->summary, sizeof(d->summary), fmt, ap);
 	va_end(ap);
 }
 
-static void evidence(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void evidence(struct diagnosis *d, const char *fmt, ...)
+/* One more line in a bounded list (evidence, advice); extra lines are dropped. */
+static void add_item(char (*items)[DIAG_TEXT], int *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_item(char (*items)[DIAG_TEXT], int *n, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (d->nevidence >= DIAG_MAX_ITEMS)
+	if (*n >= DIAG_MAX_ITEMS)
 		return;
 	va_start(ap, fmt);
-	addf(d->evidence[d->nevidence++], DIAG_TEXT, fmt, ap);
+	vsnprintf(items[(*n)++], DIAG_TEXT, fmt, ap);
 	va_end(ap);
 }
 
-static void advice(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void advice(struct diagnosis *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (d->nadvice >= DIAG_MAX_ITEMS)
-		return;
-	va_start(ap, fmt);
-	addf(d->advice[d->nadvice++], DIAG_TEXT, fmt, ap);
-	va_end(ap);
-}
+#define evidence(d, ...)	add_item((d)->evidence, &(d)->nevidence, __VA_ARGS__)
+#define advice(d, ...)		add_item((d)->advice, &(d)->nadvice, __VA_ARGS__)
 
 /* "812 µs", "52.3 ms", "21.04 s" */
 static const char *dur(__u64 ns, char *buf, size_t len)
