@@ -27,7 +27,7 @@ STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic -lm
 
 # The pipeline, one file per job: hooks -> stream -> renderers.
 CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c user/stream.c \
-	     user/render_json.c user/attempts.c user/diagnosis.c user/render_diagnosis.c
+	     user/render_json.c user/snapshot.c user/attempts.c user/diagnosis.c user/render_diagnosis.c
 TOOL_SRCS := user/main.c user/cmd_events.c user/cmd_record.c user/cmd_diagnose.c user/live.c user/tracer.c user/hooks.c \
 	     user/privileges.c
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
@@ -49,9 +49,17 @@ $(OUTPUT):
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/cifstrace.bpf.o: bpf/cifstrace.bpf.c bpf/cifs_types.h include/cifstrace.h \
-			   $(OUTPUT)/vmlinux.h
+# The BPF side, one file per concern, linked into one object.
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.o,$(BPF_SRCS))
+
+$(OUTPUT)/bpf/%.o: bpf/%.bpf.c bpf/core.bpf.h bpf/cifs_types.h include/cifstrace.h \
+		   $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	@mkdir -p $(OUTPUT)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cifstrace.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
 	$(LLVM_STRIP) -g $@
 
 $(OUTPUT)/cifstrace.skel.h: $(OUTPUT)/cifstrace.bpf.o

@@ -19,6 +19,7 @@ struct TCP_Server_Info {
 	__u16 dialect;
 	__u16 sec_mode;
 	__u32 capabilities;
+	int credits;		/* granted and not yet used */
 	__u64 conn_id;		/* 5.15+; older kernels: use the address */
 } __attribute__((preserve_access_index));
 

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CT_ABI_VERSION	1
+#define CT_ABI_VERSION	2
 
 #define CT_COMM_LEN	16
 #define CT_HOST_LEN	64
@@ -31,7 +31,20 @@ enum ct_smb2_cmd {
 	CT_SMB2_LOGOFF		= 2,
 	CT_SMB2_TREE_CONNECT	= 3,
 	CT_SMB2_TREE_DISCONNECT	= 4,
+	CT_SMB2_CREATE		= 5,
+	CT_SMB2_CLOSE		= 6,
+	CT_SMB2_FLUSH		= 7,
+	CT_SMB2_READ		= 8,
+	CT_SMB2_WRITE		= 9,
+	CT_SMB2_LOCK		= 10,
+	CT_SMB2_IOCTL		= 11,
+	CT_SMB2_CANCEL		= 12,
 	CT_SMB2_ECHO		= 13,
+	CT_SMB2_QUERY_DIRECTORY	= 14,
+	CT_SMB2_CHANGE_NOTIFY	= 15,
+	CT_SMB2_QUERY_INFO	= 16,
+	CT_SMB2_SET_INFO	= 17,
+	CT_SMB2_OPLOCK_BREAK	= 18,
 	CT_SMB2_NR_COMMANDS	= 19,
 };
 
@@ -39,7 +52,8 @@ enum ct_event_type {
 	CT_EV_CONNECT = 1,	/* TCP connect to an SMB server ended (ok or not) */
 	CT_EV_REQUEST,		/* an SMB request is about to be sent (smb3_cmd_enter) */
 	CT_EV_ACK,		/* the server's TCP acknowledged the whole request */
-	CT_EV_RESPONSE,		/* an SMB response was mapped (smb3_cmd_done/err) */
+	CT_EV_RESPONSE,		/* an SMB response was mapped (smb3_cmd_done/err);
+				 * .req holds the request's time split */
 	CT_EV_NEGOTIATE,	/* SMB2_negotiate returned */
 	CT_EV_SESSION_SETUP,	/* a SESSION_SETUP round answered, or the phase ended */
 	CT_EV_TREE_CONNECT,	/* SMB2_tcon ended (smb3_tcon) */
@@ -52,6 +66,9 @@ enum ct_event_type {
 	CT_EV_MOUNT,		/* a cifs mount began (cifs_smb3_do_mount) */
 	CT_EV_MOUNT_DONE,	/* ... and returned: rc is what mount(2) gets */
 	CT_EV_LOST,		/* userspace: .mid records the ring buffer dropped */
+	CT_EV_INFLIGHT,		/* userspace, from the kernel's in-flight table: the
+				 * oldest unanswered request of a connection, as of
+				 * .ts_ns; .latency_ns is its age, .req its split */
 	CT_EV_TYPE_MAX,
 };
 
@@ -63,6 +80,9 @@ enum ct_event_type {
 #define CT_F_FINAL	(1u << 4)	/* SESSION_SETUP: end of the phase, not a round */
 #define CT_F_RST_SENT	(1u << 5)	/* TCP_RESET: we sent it (else received) */
 #define CT_F_ADDR	(1u << 6)	/* .saddr/.daddr are valid */
+#define CT_F_SENT	(1u << 7)	/* .req.queue_ns is valid (the send was seen) */
+#define CT_F_ACKED	(1u << 8)	/* .req.network_ns and .req.server_ns are valid */
+#define CT_F_SLOW	(1u << 9)	/* sent because it was slower than the threshold */
 
 /* CT_EV_CONNECT result */
 enum ct_connect_result {
@@ -131,6 +151,18 @@ struct ct_event {
 		struct {
 			__u32 state;		/* TCP state at the time */
 		} tcp;
+		/*
+		 * A request's time split (RESPONSE, INFLIGHT): queue = entered
+		 * (or started waiting for credits) -> on the wire; network = on
+		 * the wire -> the server's TCP ACKed its last byte; server =
+		 * ACK -> response. pid/comm of the event are the task that
+		 * issued the request, even when cifsd took the response.
+		 */
+		struct {
+			__u64 queue_ns;
+			__u64 network_ns;
+			__u64 server_ns;
+		} req;
 		struct {
 			__u32 port;		/* port= option, 0 for the default */
 			__u32 pad;
@@ -147,5 +179,102 @@ struct ct_event {
 #define CT_SMB2_SESSION_FLAG_IS_NULL		0x0002
 #define CT_SMB2_SESSION_FLAG_ENCRYPT_DATA	0x0004
 #define CT_SMB2_SHAREFLAG_ENCRYPT_DATA		0x00008000
+
+/*
+ * In-kernel aggregation, read by userspace from maps (never streamed).
+ * Latency histograms: one per (connection, session, tree, command), log2
+ * microsecond buckets (slot i counts [2^i, 2^(i+1)) us, slot 0 also 0 us,
+ * the last slot everything above).
+ */
+#define CT_HIST_SLOTS	27		/* up to 2^26 us = 67 s, then "more" */
+
+struct ct_hist_key {
+	__u64 conn_id;
+	__u64 sesid;
+	__u32 tid;
+	__u32 cmd;
+};
+
+struct ct_hist {
+	__u64 count;
+	__u64 errors;		/* responses with an error status */
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 split_count;	/* requests whose send and ACK were both seen */
+	__u64 queue_ns;		/* sums over split_count requests */
+	__u64 network_ns;
+	__u64 server_ns;
+	__u64 slots[CT_HIST_SLOTS];
+};
+
+/* Error responses by NT status, per (connection, session, tree, command). */
+struct ct_err_key {
+	struct ct_hist_key h;
+	__u32 status;
+	__u32 pad;
+};
+
+/* Bytes moved per tree (smb3_read_done / smb3_write_done). */
+struct ct_tree_key {
+	__u64 sesid;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct ct_io {
+	__u64 read_bytes;
+	__u64 write_bytes;
+};
+
+/* Per-connection counters. */
+struct ct_conn_stats {
+	__u64 reconnects;
+	__u64 credit_stalls;	/* a request had to wait for credits */
+	__u64 credit_timeouts;	/* ... and gave up after the kernel's limit */
+	__u64 retransmits;
+	__u64 resets;
+};
+
+/* What the client knows about a server connection, by conn_id. */
+struct ct_conn_info {
+	char host[CT_HOST_LEN];
+	struct ct_addr daddr;
+};
+
+/*
+ * A request in flight, from smb3_cmd_enter to its response: the table
+ * userspace scans for the oldest unanswered request per connection.
+ * Keyed by (session, mid); the task stands in for the session while a
+ * session has no id yet (NEGOTIATE, the first SESSION_SETUP).
+ */
+struct ct_req_key {
+	__u64 sesid;
+	__u64 mid;
+	__u32 tid_task;
+	__u32 pad;
+};
+
+struct ct_req {
+	__u64 enter_ns;		/* entered, or began waiting for credits */
+	__u64 sent_ns;		/* 0 until __smb_send_rqst returned */
+	__u64 acked_ns;		/* 0 until the server's TCP ACKed it */
+	__u64 conn_id;		/* 0 until known (phase or send) */
+	__u32 tid;
+	__u32 pid;
+	__u16 cmd;
+	__u8 stream;		/* a mount-phase request: streamed as it happens */
+	__u8 pad[5];
+	char comm[CT_COMM_LEN];
+};
+
+/* Counters of what the kernel side could not keep (index into stats). */
+enum ct_stat {
+	CT_STAT_LOST,		/* ring buffer full: records dropped */
+	CT_STAT_REQS_FULL,	/* in-flight table full: request not timed */
+	CT_STAT_HIST_FULL,	/* histogram table full: request not counted */
+	CT_STAT_ERRS_FULL,	/* error table full: status not counted */
+	CT_STAT_ACK_OVERRUN,	/* more requests unACKed on a socket than slots */
+	CT_STAT_MAX,
+};
 
 #endif /* CIFSTRACE_H */

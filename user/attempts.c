@@ -12,6 +12,9 @@
 struct watched {
 	__u64 conn_id;
 	struct ct_event req, ack;	/* req.type == 0: none outstanding */
+	__u64 seen_ns;			/* from an INFLIGHT snapshot taken then */
+	__u64 hung_mid;			/* the request a hang was reported for */
+	bool hung_reported;
 };
 
 struct engine {
@@ -44,7 +47,11 @@ static void forget(struct watched *w)
 {
 	memset(&w->req, 0, sizeof(w->req));
 	memset(&w->ack, 0, sizeof(w->ack));
+	w->seen_ns = 0;
 }
+
+/* A snapshot older than this says nothing about the moment of a reconnect. */
+#define SNAPSHOT_FRESH_NS	(3000000000ull)
 
 /* Keep the oldest unanswered request per connection, and its ACK. */
 static void watch(struct engine *en, const struct ct_event *e)
@@ -246,6 +253,57 @@ void engine_tick(struct engine *en, __u64 now)
 	}
 }
 
+/*
+ * The oldest unanswered request of an established connection, from the
+ * kernel's in-flight table (live diagnose streams no data-plane requests):
+ * kept as the evidence for a reconnect, and reported as a hang once it has
+ * waited --hang-after.
+ */
+static void watch_inflight(struct engine *en, const struct ct_event *e)
+{
+	struct watched *w = watch_of(en, e->conn_id, true);
+	__u64 enter = e->ts_ns - e->latency_ns;
+	struct attempt *a;
+
+	forget(w);
+	w->req = *e;
+	w->req.type = CT_EV_REQUEST;
+	w->req.ts_ns = enter;
+	w->req.flags &= CT_F_ADDR;
+	if (e->flags & CT_F_SENT) {
+		w->req.ts_ns = enter + e->req.queue_ns;
+		w->req.latency_ns = e->req.queue_ns;
+		w->req.flags |= CT_F_LATENCY;
+	}
+	memset(&w->req.req, 0, sizeof(w->req.req));
+	if (e->flags & CT_F_ACKED) {
+		w->ack = w->req;
+		w->ack.type = CT_EV_ACK;
+		w->ack.ts_ns = w->req.ts_ns + e->req.network_ns;
+		w->ack.latency_ns = e->req.network_ns;
+		w->ack.flags = (e->flags & CT_F_ADDR) | CT_F_LATENCY;
+		w->ack.pid = 0;
+		w->ack.comm[0] = '\0';
+	}
+	w->seen_ns = e->ts_ns;
+	if (e->latency_ns < en->hang_after_ns || (w->hung_reported && w->hung_mid == e->mid))
+		return;
+	w->hung_reported = true;
+	w->hung_mid = e->mid;
+	/* reported now, as a reconnect that has not happened yet */
+	a = open_attempt(en, &w->req, ATTEMPT_RECONNECT);
+	if (!a)
+		return;
+	a->start_ns = w->req.ts_ns;
+	add_event(a, &w->req);
+	if (w->ack.type)
+		add_event(a, &w->ack);
+	a->hung_reported = true;
+	en->fn(en->ctx, a, OUTCOME_HUNG, e->ts_ns);
+	en->open[--en->nopen] = NULL;	/* it was the last opened */
+	attempt_free(a);
+}
+
 void engine_feed(struct engine *en, const struct ct_event *e)
 {
 	struct attempt *a;
@@ -262,6 +320,11 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 			add_event(a, e);
 		return;
 	}
+	if (e->type == CT_EV_INFLIGHT) {
+		if (!owner(en, e))
+			watch_inflight(en, e);
+		return;
+	}
 	a = owner(en, e);
 	if (!a && e->type != CT_EV_RECONNECT)
 		watch(en, e);
@@ -272,6 +335,8 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 		a = open_attempt(en, e, ATTEMPT_RECONNECT);
 		if (!a)
 			return;
+		if (w && w->req.type && w->seen_ns && e->ts_ns > w->seen_ns + SNAPSHOT_FRESH_NS)
+			forget(w);	/* that request was answered since */
 		if (w && w->req.type) {
 			a->start_ns = w->req.ts_ns;
 			add_event(a, &w->req);

@@ -109,7 +109,7 @@ static int feed(void *ctx, const struct ct_event *e)
 	return 0;
 }
 
-static void tick(void *ctx, __u64 now)
+static void tick(void *ctx, struct tracer *t, __u64 now)
 {
 	engine_tick(env.engine, now);
 }
@@ -167,6 +167,11 @@ int cmd_diagnose(int argc, char **argv)
 	} else {
 		o.tracer = live_cli.tracer;
 		o.duration = live_cli.duration;
+		/*
+		 * Data-plane requests stay in the kernel: the oldest unanswered
+		 * one per connection is read from its in-flight table instead.
+		 */
+		o.inflight_after_ns = (__u64)(env.hang_after * 1e9) / 2;
 		rc = live_run(&o, feed, NULL);
 		if (!rc)
 			engine_finish(env.engine, monotonic_ns());

@@ -72,6 +72,7 @@ int cmd_events(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
 	o.tracer = live_cli.tracer;
+	o.tracer.emit_requests = true;	/* every request, one record each */
 	o.duration = live_cli.duration;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	o.on_start = start;

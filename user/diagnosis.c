@@ -670,7 +670,12 @@ static void classify(struct diagnosis *d, const struct facts *f)
 	if (f->a->kind == ATTEMPT_RECONNECT) {
 		d->class = "server-unresponsive";
 		d->phase = PHASE_NEGOTIATE;
-		if (f->pending)
+		if (f->pending && !f->reconnect)
+			summary(d, "The established connection to %s has stopped answering: %s "
+				   "(mid %llu) has waited %s without a reply so far.",
+				d->server, smb2_cmd_name(f->pending->cmd),
+				(unsigned long long)f->pending->mid, DUR(since(f, f->pending)));
+		else if (f->pending)
 			summary(d, "The established connection to %s stopped answering: %s (mid "
 				   "%llu) waited %s without a reply, then the client reconnected.",
 				d->server, smb2_cmd_name(f->pending->cmd),

@@ -22,7 +22,12 @@ const struct hook hooks[] = {
 	{ "SMB2_sess_setup", NULL, HOOK_FUNC, 4, false, "user, domain, mechanism, rounds" },
 	{ "SMB2_tcon", NULL, HOOK_FUNC, 5, false, "tree id and share flags" },
 	{ "cifs_get_spnego_key", NULL, HOOK_FUNC, 2, false, "Kerberos upcall time and result" },
-	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, false, "TCP sequence of each request (ACKs)" },
+	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, false, "request on the wire; its TCP sequence (ACKs)" },
+	{ "wait_for_free_credits", NULL, HOOK_FUNC, 5, false, "credit stalls; queue time from the wait" },
+	{ "smb2_wait_mtu_credits", NULL, HOOK_FUNC, 4, false, "credit stalls of reads and writes" },
+	{ "smb3_read_done", "cifs", HOOK_TP, 0, false, "bytes read per share" },
+	{ "smb3_write_done", "cifs", HOOK_TP, 0, false, "bytes written per share" },
+	{ "smb3_credit_timeout", "cifs", HOOK_TP, 0, false, "credit waits that gave up" },
 	/* TCP underneath, filtered in the kernel to cifs's sockets */
 	{ "inet_sock_set_state", "sock", HOOK_TP, 0, true, "SYN, connect result, FIN" },
 	{ "tcp_probe", "tcp", HOOK_TP, 0, false, "ACKs of requests" },

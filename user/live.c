@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "live.h"
+#include "snapshot.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -58,16 +59,51 @@ __u64 monotonic_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+struct relay {
+	struct tracer *t;
+	event_fn fn;
+	void *ctx;
+};
+
+/* Every record passes here first: a reconnect retires its dead requests. */
+static int relay_event(void *ctx, const struct ct_event *e)
+{
+	struct relay *r = ctx;
+
+	if (e->type == CT_EV_RECONNECT && e->conn_id)
+		tracer_forget_conn(r->t, e->conn_id, e->ts_ns);
+	return r->fn(r->ctx, e);
+}
+
+#define INFLIGHT_MAX 64
+
+static void report_inflight(struct tracer *t, const struct live_opts *o, event_fn fn,
+			    void *ctx)
+{
+	struct snapshot s = {};
+	struct ct_event ev[INFLIGHT_MAX];
+	size_t n;
+
+	if (tracer_snapshot_inflight(t, &s))
+		return;
+	n = snapshot_oldest(&s, o->inflight_after_ns, ev, INFLIGHT_MAX);
+	for (size_t i = 0; i < n; i++)
+		fn(ctx, &ev[i]);
+	snapshot_free(&s);
+}
+
 int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 {
 	unsigned long long lost = 0, now_lost;
+	struct relay relay = { .fn = fn, .ctx = ctx };
+	__u64 deadline, next_inflight = 0;
 	struct tracer *t;
-	__u64 deadline;
 	int err;
 
 	err = tracer_open(&t, &o->tracer);
 	if (err)
 		return err;
+	relay.t = t;
 	if (o->tracer.verbose)
 		tracer_print_hooks(t, stderr);
 	signal(SIGINT, on_signal);
@@ -80,7 +116,9 @@ int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 
 	err = 0;
 	while (!exiting && (!deadline || monotonic_ns() < deadline)) {
-		err = tracer_poll(t, 200, fn, ctx);
+		__u64 now;
+
+		err = tracer_poll(t, 200, relay_event, &relay);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "cifstrace: ring buffer poll failed: %s\n", strerror(-err));
 			break;
@@ -96,10 +134,17 @@ int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 			fn(ctx, &e);
 			lost = now_lost;
 		}
+		now = monotonic_ns();
+		if (o->inflight_after_ns && now >= next_inflight) {
+			report_inflight(t, o, fn, ctx);
+			next_inflight = now + 1000000000ull;
+		}
 		if (o->on_tick)
-			o->on_tick(ctx, monotonic_ns());
+			o->on_tick(ctx, t, monotonic_ns());
 	}
-	tracer_poll(t, 0, fn, ctx);	/* drain what is already in the buffer */
+	tracer_poll(t, 0, relay_event, &relay);	/* drain what is already in the buffer */
+	if (o->on_stop)
+		o->on_stop(ctx, t);
 	tracer_close(t);
 	return err ? 1 : 0;
 }

@@ -16,7 +16,15 @@ struct live_opts {
 	/* called once attached, before the first event (e.g. a file header) */
 	void (*on_start)(void *ctx, struct tracer *t);
 	/* called about every 200 ms with CLOCK_MONOTONIC ns (hang detection) */
-	void (*on_tick)(void *ctx, __u64 now_ns);
+	void (*on_tick)(void *ctx, struct tracer *t, __u64 now_ns);
+	/*
+	 * Once a second, the oldest unanswered request of each connection
+	 * older than this (from the kernel's in-flight table) is handed to the
+	 * event callback as a CT_EV_INFLIGHT event. 0: never.
+	 */
+	__u64 inflight_after_ns;
+	/* called after the last events were drained, before detaching */
+	void (*on_stop)(void *ctx, struct tracer *t);
 };
 
 /*

@@ -84,9 +84,22 @@ json_t *event_to_json(const struct ct_event *e)
 		break;
 	case CT_EV_REQUEST:
 	case CT_EV_ACK:
-	case CT_EV_RESPONSE:
 		json_object_set_new(o, "cmd", json_string(smb2_cmd_name(e->cmd)));
 		set_int(o, "mid", e->mid);
+		break;
+	case CT_EV_RESPONSE:
+	case CT_EV_INFLIGHT:
+		json_object_set_new(o, "cmd", json_string(smb2_cmd_name(e->cmd)));
+		set_int(o, "mid", e->mid);
+		/* the time split: null where that step was not seen */
+		json_object_set_new(o, "queue_us", e->flags & CT_F_SENT ?
+				    json_integer(e->req.queue_ns / 1000) : json_null());
+		json_object_set_new(o, "network_us", e->flags & CT_F_ACKED ?
+				    json_integer(e->req.network_ns / 1000) : json_null());
+		json_object_set_new(o, "server_us", e->flags & CT_F_ACKED ?
+				    json_integer(e->req.server_ns / 1000) : json_null());
+		if (e->flags & CT_F_SLOW)
+			set_bool(o, "slow", 1);
 		break;
 	case CT_EV_NEGOTIATE:
 		set_int(o, "mid", e->mid);

@@ -105,11 +105,19 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 	case CT_EV_REQUEST:
 	case CT_EV_ACK:
 	case CT_EV_RESPONSE:
+	case CT_EV_INFLIGHT:
 		add(&l, "%s mid=%llu", smb2_cmd_name(e->cmd), (unsigned long long)e->mid);
 		add_status(&l, e);
 		if (e->flags & CT_F_LATENCY)
 			add_us(&l, e->type == CT_EV_REQUEST ? "queued" :
-				   e->type == CT_EV_ACK ? "acked_after" : "latency", e->latency_ns);
+				   e->type == CT_EV_ACK ? "acked_after" :
+				   e->type == CT_EV_INFLIGHT ? "waiting" : "latency", e->latency_ns);
+		if (e->flags & CT_F_SENT)
+			add_us(&l, "queue", e->req.queue_ns);
+		if (e->flags & CT_F_ACKED) {
+			add_us(&l, "network", e->req.network_ns);
+			add_us(&l, "server", e->req.server_ns);
+		}
 		break;
 	case CT_EV_NEGOTIATE:
 		if (e->negotiate.dialect)

@@ -174,7 +174,7 @@ int event_from_json(json_t *o, struct ct_event *e, char *err, size_t errlen)
 {
 	struct ctx c = { o, err, errlen };
 	long long ts = -1, v;
-	int type = -1, b = 0, n;
+	int type = -1, b = 0, n, m;
 	__u32 x;
 
 	memset(e, 0, sizeof(*e));
@@ -224,9 +224,31 @@ int event_from_json(json_t *o, struct ct_event *e, char *err, size_t errlen)
 		break;
 	case CT_EV_REQUEST:
 	case CT_EV_ACK:
-	case CT_EV_RESPONSE:
 		TRY(required(&c, "cmd", get_name(&c, "cmd", smb2_cmd_by_name, &n)));
 		e->cmd = n;
+		break;
+	case CT_EV_RESPONSE:
+	case CT_EV_INFLIGHT:
+		TRY(required(&c, "cmd", get_name(&c, "cmd", smb2_cmd_by_name, &n)));
+		e->cmd = n;
+		/* the time split, optional (version 1 recordings have none) */
+		TRY(n = GET_U(&c, "queue_us", LLONG_MAX / 1000, e->req.queue_ns));
+		if (!n) {
+			e->req.queue_ns *= 1000;
+			e->flags |= CT_F_SENT;
+		}
+		TRY(n = GET_U(&c, "network_us", LLONG_MAX / 1000, e->req.network_ns));
+		TRY(m = GET_U(&c, "server_us", LLONG_MAX / 1000, e->req.server_ns));
+		if (n != m)
+			return fail(&c, "fields 'network_us' and 'server_us' go together");
+		if (!n) {
+			e->req.network_ns *= 1000;
+			e->req.server_ns *= 1000;
+			e->flags |= CT_F_ACKED;
+		}
+		TRY(get_bool(&c, "slow", &b));
+		if (b)
+			e->flags |= CT_F_SLOW;
 		break;
 	case CT_EV_NEGOTIATE:
 		e->cmd = CT_SMB2_NEGOTIATE;

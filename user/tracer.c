@@ -7,12 +7,15 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <stddef.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cifstrace.skel.h"
 #include "hooks.h"
 #include "privileges.h"
+#include "snapshot.h"
 #include "tracer.h"
 
 struct tracer {
@@ -28,6 +31,14 @@ struct tracer {
 };
 
 static bool verbose;
+
+static __u64 monotonic_ns_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -124,7 +135,7 @@ static int load(struct tracer *t, const struct kernel_offer *k, const struct tra
 	for (int i = 0; i < nr_hooks; i++) {
 		enum hook_mode m = best_mode(k, &hooks[i], allow_fentry);
 
-		if (m == MODE_FENTRY && progs_of(t, i, m, use) < 2)
+		if (m == MODE_FENTRY && progs_of(t, i, m, use) == 0)
 			m = best_mode(k, &hooks[i], false);
 		if (progs_of(t, i, m, use) == 0)
 			m = MODE_NONE;
@@ -140,6 +151,12 @@ static int load(struct tracer *t, const struct kernel_offer *k, const struct tra
 		tp_has_field("cifs", "smb3_reconnect", "conn_id");
 	if (o->extra_port)
 		t->skel->rodata->smb_ports[2] = o->extra_port;
+	t->skel->rodata->emit_requests = o->emit_requests;
+	t->skel->rodata->slow_ns = o->slow_ns;
+	t->skel->rodata->target_tgid = o->target_tgid;
+	/* 6.12's netfs read/write tracepoints carry two ids first */
+	t->skel->rodata->rw_arg_shift =
+		tp_has_field("cifs", "smb3_read_done", "rreq_debug_id") ? 2 : 0;
 
 	err = cifstrace_bpf__load(t->skel);
 	if (err) {
@@ -268,17 +285,141 @@ int tracer_poll(struct tracer *t, int timeout_ms, event_fn fn, void *ctx)
 	return ring_buffer__poll(t->rb, timeout_ms);
 }
 
-unsigned long long tracer_lost(struct tracer *t)
+void tracer_stats(struct tracer *t, __u64 out[CT_STAT_MAX])
 {
 	__u64 vals[t->nr_cpus > 0 ? t->nr_cpus : 1];
-	unsigned long long sum = 0;
-	__u32 zero = 0;
 
-	if (t->nr_cpus <= 0 || bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lost), &zero, vals))
-		return 0;
-	for (int i = 0; i < t->nr_cpus; i++)
-		sum += vals[i];
-	return sum;
+	for (__u32 i = 0; i < CT_STAT_MAX; i++) {
+		out[i] = 0;
+		if (t->nr_cpus <= 0 ||
+		    bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stats), &i, vals))
+			continue;
+		for (int c = 0; c < t->nr_cpus; c++)
+			out[i] += vals[c];
+	}
+}
+
+unsigned long long tracer_lost(struct tracer *t)
+{
+	__u64 st[CT_STAT_MAX];
+
+	tracer_stats(t, st);
+	return st[CT_STAT_LOST];
+}
+
+/*
+ * Read every entry of a hash map into a growing array of key+value pairs
+ * (key at offset 0, value at voff). Entries that vanish while we walk are
+ * skipped. Returns the count, or -1 out of memory.
+ */
+static long read_map(int fd, size_t ksz, size_t voff, size_t elsz, void **arr)
+{
+	char key[64], next[64];
+	size_t n = 0, cap = 0;
+	char *a = NULL;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (n == cap) {
+			char *bigger = realloc(a, (cap = cap ? 2 * cap : 64) * elsz);
+
+			if (!bigger) {
+				free(a);
+				return -1;
+			}
+			a = bigger;
+		}
+		memset(a + n * elsz, 0, elsz);
+		memcpy(a + n * elsz, key, ksz);
+		if (bpf_map_lookup_elem(fd, key, a + n * elsz + voff))
+			continue;
+		n++;
+	}
+	*arr = a;
+	return n;
+}
+
+#define READ_MAP(t, map, arr, type)							\
+	read_map(bpf_map__fd((t)->skel->maps.map), sizeof(((type *)0)->k),		\
+		 offsetof(type, v), sizeof(type), (void **)(arr))
+
+int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s)
+{
+	struct snap_req *req = NULL;
+	long n;
+
+	free(s->req);
+	s->req = NULL;
+	s->nreq = 0;
+	s->ts_ns = monotonic_ns_now();
+	n = READ_MAP(t, reqs, &req, struct snap_req);
+	if (n < 0)
+		return -ENOMEM;
+	s->req = req;
+	s->nreq = n;
+	return 0;
+}
+
+int tracer_snapshot(struct tracer *t, struct snapshot *s)
+{
+	struct { __u64 k; struct ct_conn_info v; } *ci = NULL;
+	struct { __u64 k; struct ct_conn_stats v; } *cs = NULL;
+	long nh, ne, nio, nci, ncs;
+
+	snapshot_free(s);
+	if (tracer_snapshot_inflight(t, s))
+		return -ENOMEM;
+	tracer_stats(t, s->stat);
+	nh = READ_MAP(t, hists, &s->hist, struct snap_hist);
+	ne = read_map(bpf_map__fd(t->skel->maps.errs), sizeof(struct ct_err_key),
+		      offsetof(struct snap_err, n), sizeof(struct snap_err), (void **)&s->err);
+	nio = READ_MAP(t, io, &s->io, struct snap_io);
+	nci = read_map(bpf_map__fd(t->skel->maps.conns), sizeof(__u64), sizeof(__u64),
+		       sizeof(*ci), (void **)&ci);
+	ncs = read_map(bpf_map__fd(t->skel->maps.conn_stats), sizeof(__u64), sizeof(__u64),
+		       sizeof(*cs), (void **)&cs);
+	if (nh < 0 || ne < 0 || nio < 0 || nci < 0 || ncs < 0) {
+		free(ci);
+		free(cs);
+		snapshot_free(s);
+		return -ENOMEM;
+	}
+	s->nhist = nh;
+	s->nerr = ne;
+	s->nio = nio;
+	for (long i = 0; i < nci; i++) {
+		struct snap_conn *c = snapshot_conn(s, ci[i].k, true);
+
+		if (c) {
+			c->has_info = true;
+			c->info = ci[i].v;
+		}
+	}
+	for (long i = 0; i < ncs; i++) {
+		struct snap_conn *c = snapshot_conn(s, cs[i].k, true);
+
+		if (c) {
+			c->has_stats = true;
+			c->st = cs[i].v;
+		}
+	}
+	free(ci);
+	free(cs);
+	return 0;
+}
+
+void tracer_forget_conn(struct tracer *t, __u64 conn_id, __u64 before_ns)
+{
+	struct snapshot s = {};
+
+	if (!conn_id || tracer_snapshot_inflight(t, &s))
+		return;
+	for (size_t i = 0; i < s.nreq; i++)
+		if (s.req[i].v.conn_id == conn_id && s.req[i].v.enter_ns < before_ns)
+			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.reqs), &s.req[i].k);
+	snapshot_free(&s);
 }
 
 void tracer_print_hooks(struct tracer *t, FILE *out)

@@ -15,6 +15,9 @@ struct tracer;
 struct tracer_opts {
 	bool verbose;		/* libbpf debug output and the hook table */
 	__u16 extra_port;	/* also an SMB port when matching by port */
+	bool emit_requests;	/* stream every completed request (events, record) */
+	__u64 slow_ns;		/* stream requests at least this slow (0: off) */
+	__u32 target_tgid;	/* count only this process's requests (0: all) */
 };
 
 /* Return 0 to go on, non-zero to stop polling. */
@@ -29,6 +32,16 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts);
 int tracer_poll(struct tracer *t, int timeout_ms, event_fn fn, void *ctx);
 /* Records the ring buffer had no room for, since load. */
 unsigned long long tracer_lost(struct tracer *t);
+/* The kernel side's counters of what it could not keep (enum ct_stat). */
+void tracer_stats(struct tracer *t, __u64 out[CT_STAT_MAX]);
+
+/* Everything the kernel aggregates, read from its maps at one moment. */
+struct snapshot;
+int tracer_snapshot(struct tracer *t, struct snapshot *s);
+/* Only the requests in flight (cheap: the table holds what is unanswered). */
+int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s);
+/* A connection reconnected: its requests entered before then are dead. */
+void tracer_forget_conn(struct tracer *t, __u64 conn_id, __u64 before_ns);
 void tracer_print_hooks(struct tracer *t, FILE *out);
 /* Kernel release, for recordings. */
 const char *tracer_kernel(struct tracer *t);

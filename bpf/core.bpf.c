@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cifstrace, kernel side: the maps and settings every file shares (see
+ * core.bpf.h for what each holds). States facts; userspace interprets.
+ */
+#include "core.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load. */
+const volatile bool match_ports = false;
+const volatile __u16 smb_ports[4] = { 445, 139, 0, 0 };
+const volatile bool send_hooked = false;
+const volatile bool reconnect_has_conn_id = true;
+const volatile bool emit_requests = false;
+const volatile __u64 slow_ns = 0;
+const volatile __u32 target_tgid = 0;
+const volatile __u32 rw_arg_shift = 0;
+
+struct events_map events SEC(".maps");
+struct stats_map stats SEC(".maps");
+struct conns_map conns SEC(".maps");
+struct conn_stats_map conn_stats SEC(".maps");
+struct task_map_phase phases SEC(".maps");
+struct task_map_ns mounts SEC(".maps");
+struct task_map_ns upcalls SEC(".maps");
+struct task_map_ns credit_waits SEC(".maps");
+struct reqs_map reqs SEC(".maps");
+struct hists_map hists SEC(".maps");
+struct errs_map errs SEC(".maps");
+struct io_map io SEC(".maps");
+struct socks_map socks SEC(".maps");
+struct inflight_map inflight SEC(".maps");

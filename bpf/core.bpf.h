@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cifstrace, kernel side: what every BPF file shares. The maps and the
+ * loader's settings are defined once in core.bpf.c and declared here;
+ * the object files are linked into one (bpftool gen object).
+ *
+ *   core.bpf.c      maps, settings, the record helpers below
+ *   mount.bpf.c     mount phases: mount, connect, negotiate, session setup,
+ *                   Kerberos upcall, tree connect, reconnect
+ *   requests.bpf.c  every SMB request: enter, on the wire, response; the
+ *                   in-kernel histograms, error counters, slow-op records
+ *   tcp.bpf.c       the TCP connection under cifs: SYN, ACKs, retransmits,
+ *                   resets, FIN
+ */
+#ifndef CORE_BPF_H
+#define CORE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "cifs_types.h"
+#include "cifstrace.h"
+
+#define AF_INET		2
+#define AF_INET6	10
+#define ECONNREFUSED	111
+
+/* ------------------------------------------------ settings (set before load) */
+
+extern const volatile bool match_ports;		/* no generic_ip_connect hook */
+extern const volatile __u16 smb_ports[4];
+extern const volatile bool send_hooked;		/* __smb_send_rqst is hooked */
+extern const volatile bool reconnect_has_conn_id; /* 5.15+ TP_PROTO */
+extern const volatile bool emit_requests;	/* stream every completed request */
+extern const volatile __u64 slow_ns;		/* stream requests slower than this */
+extern const volatile __u32 target_tgid;	/* only this process's requests */
+extern const volatile __u32 rw_arg_shift;	/* 6.12 read/write_done: 2 more args */
+
+/* ----------------------------------------------------------------- maps */
+
+struct events_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+};
+extern struct events_map events SEC(".maps");
+
+/* enum ct_stat counters: what could not be kept is counted, never hidden */
+struct stats_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+extern struct stats_map stats SEC(".maps");
+
+struct conns_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct ct_conn_info);
+};
+extern struct conns_map conns SEC(".maps");
+
+struct conn_stats_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct ct_conn_stats);
+};
+extern struct conn_stats_map conn_stats SEC(".maps");
+
+/*
+ * The mount phase a task is in, from function entry to exit: it carries
+ * the pointers (server, ses, tcon) that the wire tracepoints lack, and the
+ * status of the phase's last round.
+ */
+enum phase_kind { PH_CONNECT = 1, PH_NEGOTIATE, PH_SESSION, PH_TCON };
+
+struct ct_phase {
+	__u64 start_ns;
+	__u64 conn_id;
+	struct TCP_Server_Info *server;
+	struct cifs_ses *ses;
+	struct cifs_tcon *tcon;
+	__u64 latency_ns;	/* of the last round */
+	__u64 mid;
+	__u32 kind;
+	__u32 status;
+	__u32 tid;
+	__u16 rounds;
+	__u8 answered;		/* a response was seen */
+	__u8 syn_seen;		/* PH_CONNECT: a SYN left */
+	__u8 upcalled;		/* PH_SESSION: cifs_get_spnego_key was called */
+};
+
+struct task_map_phase {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);		/* thread id */
+	__type(value, struct ct_phase);
+};
+extern struct task_map_phase phases SEC(".maps");
+
+/* Start time by thread: mounts, upcalls, credit waits. */
+struct task_map_ns {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+extern struct task_map_ns mounts SEC(".maps");
+extern struct task_map_ns upcalls SEC(".maps");
+extern struct task_map_ns credit_waits SEC(".maps");
+
+/* Requests in flight (the table userspace scans for hangs). */
+struct reqs_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ct_req_key);
+	__type(value, struct ct_req);
+};
+extern struct reqs_map reqs SEC(".maps");
+
+struct hists_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct ct_hist_key);
+	__type(value, struct ct_hist);
+};
+extern struct hists_map hists SEC(".maps");
+
+struct errs_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ct_err_key);
+	__type(value, __u64);
+};
+extern struct errs_map errs SEC(".maps");
+
+struct io_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ct_tree_key);
+	__type(value, struct ct_io);
+};
+extern struct io_map io SEC(".maps");
+
+/* SMB sockets: the sockets cifs connected, by struct sock address. */
+struct ct_smb_sock {
+	__u64 conn_id;
+	__u64 syn_ns;
+	__u32 pid;			/* the task that connected */
+	char comm[CT_COMM_LEN];
+};
+
+struct socks_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct ct_smb_sock);
+};
+extern struct socks_map socks SEC(".maps");
+
+/*
+ * Requests sent on a socket and not yet acknowledged by the peer's TCP, in
+ * send order (cifs sends under the server's mutex, so sequence numbers
+ * grow): a FIFO of the sequence number just past each request's last byte.
+ * An ACK pops every request it covers, usually just the head. A request
+ * pushed out of a full FIFO is counted (CT_STAT_ACK_OVERRUN) and reports
+ * no ACK. Not locked (tracing programs cannot take bpf_spin_lock): a send
+ * racing an ACK on another CPU can at worst lose one ACK time.
+ */
+#define ACK_SLOTS 32
+
+struct ct_ack_slot {
+	struct ct_req_key key;
+	__u64 sent_ns;
+	__u32 end_seq;
+	__u16 cmd;
+	__u8 stream;
+	__u8 pad;
+};
+
+struct ct_ack_fifo {
+	__u32 head;		/* oldest unACKed */
+	__u32 tail;		/* next free */
+	struct ct_ack_slot slot[ACK_SLOTS];
+};
+
+struct inflight_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct ct_ack_fifo);
+};
+extern struct inflight_map inflight SEC(".maps");
+
+/* Global functions: verified once, shared by the files. */
+__noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency);
+__noinline int ack_scan(__u64 skey, __u32 ack, __u64 conn_id);
+__noinline int phase_round(__u64 mid, __u64 sesid, __u64 status_rc, __u64 latency,
+			   __u64 tid_err_cmd);
+__noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
+			    __u64 enter_ns);
+
+/* ---------------------------------------------------------------- helpers */
+
+static __always_inline __u32 task_id(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+/*
+ * Kernels without module BTF (5.10) cannot resolve CO-RE reads of cifs
+ * types: every such read sits behind this test, which libbpf turns into a
+ * constant, so the verifier never sees the unresolved code there. Those
+ * kernels still get every tracepoint fact; names and flags stay empty.
+ */
+#define CIFS_BTF bpf_core_type_exists(struct TCP_Server_Info)
+
+static __always_inline __u64 server_conn_id(struct TCP_Server_Info *server)
+{
+	if (!server)
+		return 0;
+	if (!CIFS_BTF)
+		return (__u64)server;
+	if (bpf_core_field_exists(server->conn_id))
+		return BPF_CORE_READ(server, conn_id);
+	return (__u64)server;
+}
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&stats, &which);
+
+	if (n)
+		*n += 1;
+}
+
+/* The current task's phase, if it is of this kind (any kind for 0). */
+static __always_inline struct ct_phase *phase_get(__u32 kind)
+{
+	__u32 tid = task_id();
+	struct ct_phase *ph = bpf_map_lookup_elem(&phases, &tid);
+
+	return ph && (!kind || ph->kind == kind) ? ph : NULL;
+}
+
+/* Find a map value, creating it from zero first (libbpf-tools' pattern). */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* A per-connection counter, by offset into struct ct_conn_stats. */
+#define conn_stat_inc(conn_id, field) do {					\
+	static const struct ct_conn_stats _zero;				\
+	__u64 _id = (conn_id);							\
+	struct ct_conn_stats *_s = _id ? lookup_or_init(&conn_stats, &_id, &_zero) : NULL; \
+	if (_s)									\
+		__sync_fetch_and_add(&_s->field, 1);				\
+} while (0)
+
+static __always_inline void addr_from_sockaddr(struct ct_addr *a, const void *ss)
+{
+	struct sockaddr_in6 sa = {};
+
+	bpf_probe_read_kernel(&sa, sizeof(sa), ss);
+	a->family = sa.sin6_family;
+	a->port = bpf_ntohs(sa.sin6_port);
+	if (sa.sin6_family == AF_INET)
+		__builtin_memcpy(a->addr, &((struct sockaddr_in *)&sa)->sin_addr, 4);
+	else if (sa.sin6_family == AF_INET6)
+		__builtin_memcpy(a->addr, &sa.sin6_addr, 16);
+}
+
+/* Remember a server's name and address the first time it is seen. */
+static __always_inline __u64 remember_server(struct TCP_Server_Info *server)
+{
+	static const struct ct_conn_info zero_conn;
+	__u64 id = server_conn_id(server);
+	struct ct_conn_info *ci;
+
+	if (!id || !CIFS_BTF || bpf_map_lookup_elem(&conns, &id))
+		return id;
+	bpf_map_update_elem(&conns, &id, &zero_conn, BPF_NOEXIST);
+	ci = bpf_map_lookup_elem(&conns, &id);
+	if (ci) {
+		bpf_probe_read_kernel_str(ci->host, sizeof(ci->host),
+					  BPF_CORE_READ(server, hostname));
+		addr_from_sockaddr(&ci->daddr, &server->dstaddr);
+	}
+	return id;
+}
+
+/*
+ * A zeroed record with the common fields filled in. Events raised by a
+ * packet (softirq) belong to no task: they get pid 0 and no comm rather
+ * than whichever task the CPU happened to be running.
+ */
+static __always_inline struct ct_event *ev_new_ctx(__u32 type, __u64 conn_id, bool task)
+{
+	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct ct_conn_info *ci;
+
+	if (!e) {
+		stat_inc(CT_STAT_LOST);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->type = type;
+	if (task) {
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
+	e->conn_id = conn_id;
+	if (conn_id && (ci = bpf_map_lookup_elem(&conns, &conn_id))) {
+		__builtin_memcpy(e->server, ci->host, sizeof(e->server));
+		e->daddr = ci->daddr;
+		e->flags |= CT_F_ADDR;
+	}
+	return e;
+}
+
+#define ev_new(type, conn_id)		ev_new_ctx(type, conn_id, true)
+#define ev_new_softirq(type, conn_id)	ev_new_ctx(type, conn_id, false)
+
+static __always_inline void ev_status(struct ct_event *e, __u32 status)
+{
+	e->status = status;
+	e->flags |= CT_F_STATUS;
+}
+
+static __always_inline void ev_rc(struct ct_event *e, long rc)
+{
+	e->rc = rc;
+	e->flags |= CT_F_RC;
+}
+
+static __always_inline void ev_latency(struct ct_event *e, __u64 ns)
+{
+	e->latency_ns = ns;
+	e->flags |= CT_F_LATENCY;
+}
+
+static __always_inline void ev_duration(struct ct_event *e, __u64 ns)
+{
+	e->duration_ns = ns;
+	e->flags |= CT_F_DURATION;
+}
+
+#endif /* CORE_BPF_H */

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cifstrace, kernel side: every SMB request, from smb3_cmd_enter to its
+ * response, as one in-flight record (struct ct_req in the reqs map):
+ *
+ *   entered        smb3_cmd_enter (or, when the task first had to wait for
+ *                  credits, the start of that wait)
+ *   on the wire    __smb_send_rqst returned (also pushes the request's end
+ *                  sequence for tcp.bpf.c to match against ACKs)
+ *   ACKed          the server's TCP acknowledged its last byte (tcp.bpf.c)
+ *   answered       smb3_cmd_done / smb3_cmd_err
+ *
+ * At the answer the request is added to the histogram of its (connection,
+ * session, tree, command) and, on error, to the per-status counters; then
+ * it is forgotten. Nothing reaches userspace for it unless asked: mount-
+ * phase requests stream as they happen (a hang needs them live), `events`
+ * asks for every completed request (one record with its whole split), a
+ * slow-op threshold for the slower ones.
+ */
+#include "core.bpf.h"
+
+/* Requests a task has entered but not yet sent (a compound has several). */
+#define MAX_PENDING 5
+
+struct ct_pending {
+	struct ct_req_key key[MAX_PENDING];
+	__u16 cmd[MAX_PENDING];
+	__u32 n;
+	struct TCP_Server_Info *server;	/* kprobe mode: set at entry */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ct_pending);
+} pendings SEC(".maps");
+
+static const struct ct_pending zero_pending;
+static const struct ct_ack_fifo zero_fifo;
+static const struct ct_hist zero_hist;
+static const __u64 zero_count;
+
+static __always_inline struct ct_req_key make_req_key(__u64 sesid, __u64 mid)
+{
+	struct ct_req_key k = { .sesid = sesid, .mid = mid };
+
+	if (!sesid)
+		k.tid_task = task_id();
+	return k;
+}
+
+/* libbpf-tools' log2l: floor(log2(v)), 0 for 0 */
+static __always_inline __u32 log2l(__u64 v)
+{
+	__u32 r = 0;
+
+	for (int i = 0; i < 6; i++) {
+		__u32 shift = 32 >> i;
+
+		if (v >> shift) {
+			v >>= shift;
+			r += shift;
+		}
+	}
+	return r;
+}
+
+/* Global, so a loop over a compound's requests stays cheap to verify. */
+__noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
+			    __u64 enter_ns)
+{
+	struct ct_event *e = ev_new(CT_EV_REQUEST, conn_id);
+
+	if (!e)
+		return 0;
+	e->tid = tid_cmd >> 32;		/* five arguments at most: two share one */
+	e->cmd = (__u16)tid_cmd;
+	e->sesid = sesid;
+	e->mid = mid;
+	ev_latency(e, e->ts_ns - enter_ns);	/* queued -> on the wire */
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("raw_tp/smb3_cmd_enter")
+int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 task = (__u32)id, tgid = id >> 32;
+	struct ct_req_key k = make_req_key(sesid, mid);
+	struct ct_req r = { .enter_ns = bpf_ktime_get_ns(), .tid = tid, .pid = tgid, .cmd = cmd };
+	struct ct_phase *ph;
+	struct ct_pending *p;
+	__u64 *waited;
+
+	if (target_tgid && tgid != target_tgid)
+		return 0;
+	/* It waited for credits first: the queue time starts there. */
+	waited = bpf_map_lookup_elem(&credit_waits, &task);
+	if (waited) {
+		if (*waited < r.enter_ns)
+			r.enter_ns = *waited;
+		bpf_map_delete_elem(&credit_waits, &task);
+	}
+	ph = bpf_map_lookup_elem(&phases, &task);
+	if (ph) {
+		r.conn_id = ph->conn_id;
+		r.stream = 1;
+	} else if (bpf_map_lookup_elem(&mounts, &task)) {
+		r.stream = 1;
+	}
+	if (r.stream || emit_requests || slow_ns)
+		bpf_get_current_comm(r.comm, sizeof(r.comm));
+	if (bpf_map_update_elem(&reqs, &k, &r, BPF_ANY)) {
+		stat_inc(CT_STAT_REQS_FULL);
+		return 0;
+	}
+
+	if (!send_hooked) {
+		if (r.stream)
+			emit_request(r.conn_id, sesid, mid, (__u64)tid << 32 | cmd, r.enter_ns);
+		return 0;
+	}
+	/* Queue it for __smb_send_rqst, which knows the socket. */
+	p = lookup_or_init(&pendings, &task, &zero_pending);
+	if (!p)
+		return 0;
+	__u32 i = p->n;
+
+	if (i >= MAX_PENDING)
+		return 0;
+	p->key[i] = k;
+	p->cmd[i] = cmd;
+	p->n = i + 1;
+	return 0;
+}
+
+/* Add a completed request to its histogram and error counters. */
+static __always_inline void account(struct ct_hist_key *hk, __u64 latency, __u64 enter,
+				    __u64 sent, __u64 acked, __u64 now, bool err,
+				    __u32 status)
+{
+	struct ct_hist *h = lookup_or_init(&hists, hk, &zero_hist);
+	__u32 slot = log2l(latency / 1000);
+
+	if (!h) {
+		stat_inc(CT_STAT_HIST_FULL);
+		return;
+	}
+	if (slot >= CT_HIST_SLOTS)
+		slot = CT_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->total_ns, latency);
+	if (latency > h->max_ns)
+		h->max_ns = latency;	/* racy by design: a max, not a sum */
+	if (sent >= enter && acked >= sent && now >= acked && sent && acked) {
+		__sync_fetch_and_add(&h->split_count, 1);
+		__sync_fetch_and_add(&h->queue_ns, sent - enter);
+		__sync_fetch_and_add(&h->network_ns, acked - sent);
+		__sync_fetch_and_add(&h->server_ns, now - acked);
+	}
+	if (!err)
+		return;
+	__sync_fetch_and_add(&h->errors, 1);
+
+	struct ct_err_key ek = { .h = *hk, .status = status };
+	__u64 *n = lookup_or_init(&errs, &ek, &zero_count);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		stat_inc(CT_STAT_ERRS_FULL);
+}
+
+static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
+				       bool err, __u32 status, int rc)
+{
+	struct ct_req_key k = make_req_key(sesid, mid);
+	struct ct_req *r = bpf_map_lookup_elem(&reqs, &k);
+	__u64 now = bpf_ktime_get_ns(), latency, enter, sent, acked;
+	struct ct_hist_key hk = { .sesid = sesid, .cmd = cmd };
+	struct ct_event *e;
+	bool stream;
+
+	/* The first SESSION_SETUP request carries no session id; its reply does. */
+	if (!r && sesid) {
+		k = make_req_key(0, mid);
+		r = bpf_map_lookup_elem(&reqs, &k);
+	}
+	/*
+	 * No request: cifs maps some responses twice (compounds); the first
+	 * mapping already counted it. Or it was not ours (-p).
+	 */
+	if (!r)
+		return 0;
+	enter = r->enter_ns;
+	sent = r->sent_ns;
+	acked = r->acked_ns;
+	latency = now - enter;
+	stream = r->stream;
+	hk.conn_id = r->conn_id;
+	hk.tid = r->tid;
+	if (!hk.conn_id) {
+		struct ct_phase *ph = phase_get(0);
+
+		if (ph)
+			hk.conn_id = ph->conn_id;
+	}
+	account(&hk, latency, enter, sent, acked, now, err, status);
+
+	if (stream || emit_requests || (slow_ns && latency >= slow_ns)) {
+		e = ev_new_ctx(CT_EV_RESPONSE, hk.conn_id, false);
+		if (e) {
+			/* the task that issued it, even when cifsd got the reply */
+			e->pid = r->pid;
+			__builtin_memcpy(e->comm, r->comm, sizeof(e->comm));
+			e->tid = tid;
+			e->sesid = sesid;
+			e->cmd = cmd;
+			e->mid = mid;
+			ev_status(e, status);
+			if (err)
+				ev_rc(e, rc);
+			ev_latency(e, latency);
+			if (sent >= enter && sent) {
+				e->req.queue_ns = sent - enter;
+				e->flags |= CT_F_SENT;
+				if (acked >= sent && now >= acked) {
+					e->req.network_ns = acked - sent;
+					e->req.server_ns = now - acked;
+					e->flags |= CT_F_ACKED;
+				}
+			}
+			if (slow_ns && latency >= slow_ns)
+				e->flags |= CT_F_SLOW;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	bpf_map_delete_elem(&reqs, &k);
+
+	/* only the mount-phase commands can be a round of a phase */
+	if (cmd == CT_SMB2_NEGOTIATE || cmd == CT_SMB2_SESSION_SETUP ||
+	    cmd == CT_SMB2_TREE_CONNECT)
+		phase_round(mid, sesid, (__u64)status << 32 | (__u32)rc, latency,
+			    (__u64)tid << 32 | (__u64)err << 16 | cmd);
+	return 0;
+}
+
+SEC("raw_tp/smb3_cmd_done")
+int BPF_PROG(tp_smb3_cmd_done, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
+{
+	return on_response(tid, sesid, cmd, mid, false, 0, 0);
+}
+
+SEC("raw_tp/smb3_cmd_err")
+int BPF_PROG(tp_smb3_cmd_err, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
+	     __u32 status, int rc)
+{
+	return on_response(tid, sesid, cmd, mid, true, status, rc);
+}
+
+/* ------------------------------------------------- send: on the wire */
+
+static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
+{
+	__u32 task = task_id();
+	struct ct_pending *p = bpf_map_lookup_elem(&pendings, &task);
+	struct ct_ack_fifo *fifo = NULL;
+	struct sock *sk = NULL;
+	__u64 conn_id, skey = 0, now = bpf_ktime_get_ns();
+	__u32 end_seq = 0, n;
+
+	if (!p)
+		return;
+	n = p->n;
+	if (!server)
+		server = p->server;
+	p->n = 0;
+	p->server = NULL;
+	if (!server || !n)
+		return;
+	if (ret < 0) {
+		/* never sent: no response will come, and nothing to time */
+		for (int i = 0; i < MAX_PENDING && i < n; i++)
+			bpf_map_delete_elem(&reqs, &p->key[i]);
+		return;
+	}
+	conn_id = CIFS_BTF ? remember_server(server) : (__u64)server;
+	if (CIFS_BTF) {
+		sk = BPF_CORE_READ(server, ssocket, sk);
+		skey = (__u64)sk;
+	}
+	if (sk) {
+		if (!bpf_map_lookup_elem(&socks, &skey)) {
+			/* a connection made before we attached */
+			struct ct_smb_sock s = { .conn_id = conn_id };
+
+			bpf_map_update_elem(&socks, &skey, &s, BPF_NOEXIST);
+		}
+		end_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
+		fifo = lookup_or_init(&inflight, &skey, &zero_fifo);
+	}
+
+	for (int i = 0; i < MAX_PENDING; i++) {
+		if (i >= n)
+			break;
+		struct ct_req *r = bpf_map_lookup_elem(&reqs, &p->key[i]);
+		__u8 stream = 0;
+
+		if (r) {
+			r->conn_id = conn_id;
+			r->sent_ns = now;
+			stream = r->stream;
+			if (stream)
+				emit_request(conn_id, p->key[i].sesid, p->key[i].mid,
+					     (__u64)r->tid << 32 | p->cmd[i], r->enter_ns);
+		}
+		if (!fifo)
+			continue;
+		__u32 t = fifo->tail;
+
+		if (t - fifo->head >= ACK_SLOTS) {
+			fifo->head = t - ACK_SLOTS + 1;
+			stat_inc(CT_STAT_ACK_OVERRUN);
+		}
+		struct ct_ack_slot *s = &fifo->slot[t & (ACK_SLOTS - 1)];
+
+		s->key = p->key[i];
+		s->sent_ns = now;
+		s->end_seq = end_seq;
+		s->cmd = p->cmd[i];
+		s->stream = stream;
+		fifo->tail = t + 1;
+	}
+	/*
+	 * On loopback (and on fast links) the ACK can arrive during the send
+	 * itself, processed from the socket backlog before we get here:
+	 * tcp_probe has fired already, so look at snd_una now.
+	 */
+	if (fifo)
+		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)sk, snd_una), conn_id);
+}
+
+SEC("fexit/__smb_send_rqst")
+int BPF_PROG(fexit___smb_send_rqst, struct TCP_Server_Info *server, int num_rqst,
+	     void *rqst, int ret)
+{
+	send_exit(server, ret);
+	return 0;
+}
+
+SEC("kprobe/__smb_send_rqst")
+int BPF_KPROBE(kprobe___smb_send_rqst, struct TCP_Server_Info *server)
+{
+	__u32 task = task_id();
+	struct ct_pending *p = bpf_map_lookup_elem(&pendings, &task);
+
+	if (p)
+		p->server = server;
+	return 0;
+}
+
+SEC("kretprobe/__smb_send_rqst")
+int BPF_KRETPROBE(kretprobe___smb_send_rqst, int ret)
+{
+	send_exit(NULL, ret);
+	return 0;
+}
+
+/* ------------------------------------------------- credits */
+
+/*
+ * A request that finds fewer credits than it needs waits (the server
+ * grants credits with its responses): a credit stall. Counted per
+ * connection; the request's queue time starts here.
+ */
+static __always_inline void credit_wait(struct TCP_Server_Info *server, int need)
+{
+	__u32 task = task_id();
+	__u64 now;
+
+	if (!CIFS_BTF || !server || BPF_CORE_READ(server, credits) >= need)
+		return;
+	conn_stat_inc(server_conn_id(server), credit_stalls);
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&credit_waits, &task, &now, BPF_ANY);
+}
+
+/* wait_for_free_credits(server, num_credits, timeout, flags, instance) */
+SEC("fentry/wait_for_free_credits")
+int BPF_PROG(fentry_wait_for_free_credits, struct TCP_Server_Info *server, int num)
+{
+	credit_wait(server, num);
+	return 0;
+}
+
+SEC("kprobe/wait_for_free_credits")
+int BPF_KPROBE(kprobe_wait_for_free_credits, struct TCP_Server_Info *server, int num)
+{
+	credit_wait(server, num);
+	return 0;
+}
+
+/* smb2_wait_mtu_credits(server, size, num, credits): reads and writes */
+SEC("fentry/smb2_wait_mtu_credits")
+int BPF_PROG(fentry_smb2_wait_mtu_credits, struct TCP_Server_Info *server)
+{
+	credit_wait(server, 1);
+	return 0;
+}
+
+SEC("kprobe/smb2_wait_mtu_credits")
+int BPF_KPROBE(kprobe_smb2_wait_mtu_credits, struct TCP_Server_Info *server)
+{
+	credit_wait(server, 1);
+	return 0;
+}
+
+SEC("raw_tp/smb3_credit_timeout")
+int BPF_PROG(tp_smb3_credit_timeout, __u64 currmid, __u64 conn_id)
+{
+	if (reconnect_has_conn_id)	/* the 5.15 prototype change, as reconnect */
+		conn_stat_inc(conn_id, credit_timeouts);
+	return 0;
+}
+
+/* ------------------------------------------------- bytes per tree */
+
+/*
+ * smb3_read_done / smb3_write_done(xid, fid, tid, sesid, offset, len);
+ * 6.12 prepends two netfs ids (rw_arg_shift = 2).
+ */
+static __always_inline int count_io(__u64 *ctx, bool write)
+{
+	static const struct ct_io zero_io;
+	struct ct_tree_key k = {};
+	struct ct_io *v;
+	__u64 len;
+
+	if (rw_arg_shift) {
+		k.tid = ctx[4];
+		k.sesid = ctx[5];
+		len = (__u32)ctx[7];
+	} else {
+		k.tid = ctx[2];
+		k.sesid = ctx[3];
+		len = (__u32)ctx[5];
+	}
+	v = lookup_or_init(&io, &k, &zero_io);
+	if (!v)
+		return 0;
+	if (write)
+		__sync_fetch_and_add(&v->write_bytes, len);
+	else
+		__sync_fetch_and_add(&v->read_bytes, len);
+	return 0;
+}
+
+SEC("raw_tp/smb3_read_done")
+int tp_smb3_read_done(__u64 *ctx)
+{
+	return count_io(ctx, false);
+}
+
+SEC("raw_tp/smb3_write_done")
+int tp_smb3_write_done(__u64 *ctx)
+{
+	return count_io(ctx, true);
+}

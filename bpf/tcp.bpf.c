@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cifstrace, kernel side: the TCP connection under cifs. A socket is
+ * cifs's from the SYN sent inside generic_ip_connect (or, for connections
+ * made before cifstrace started, from its first request); everything here
+ * is filtered to those sockets, so other traffic costs one hash lookup and
+ * never reaches userspace.
+ *
+ * Hooks: raw tracepoints sock:inet_sock_set_state (SYN, connect result,
+ * FIN), tcp:tcp_probe (ACKs of requests), tcp:tcp_retransmit_skb,
+ * tcp:tcp_send_reset, tcp:tcp_receive_reset.
+ */
+#include "core.bpf.h"
+
+static __always_inline void ev_sock_addrs(struct ct_event *e, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	e->saddr.family = e->daddr.family = family;
+	e->saddr.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->daddr.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* explicit sizes: the destination is a byte array */
+	if (family == AF_INET) {
+		bpf_core_read(e->saddr.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr.addr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(e->saddr.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr.addr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	e->flags |= CT_F_ADDR;
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+static __always_inline bool is_smb_port(__u16 port)
+{
+	for (int i = 0; i < 4; i++)
+		if (smb_ports[i] && smb_ports[i] == port)
+			return true;
+	return false;
+}
+
+static __always_inline struct ct_smb_sock *smb_sock_of(struct sock *sk, __u64 *key)
+{
+	*key = (__u64)sk;
+	return sk ? bpf_map_lookup_elem(&socks, key) : NULL;
+}
+
+static __always_inline void emit_connect(struct sock *sk, struct ct_smb_sock *s, __u32 result,
+					 int err)
+{
+	struct ct_event *e = ev_new_softirq(CT_EV_CONNECT, s->conn_id);
+
+	if (!e)
+		return;
+	e->pid = s->pid;
+	__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
+	ev_sock_addrs(e, sk);
+	if (result != CT_CONNECT_STARTED)
+		ev_duration(e, e->ts_ns - s->syn_ns);
+	e->connect.result = result;
+	if (err)
+		ev_rc(e, -err);
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct ct_smb_sock *s;
+	__u64 key;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		/* Runs in the connecting task, inside generic_ip_connect. */
+		struct ct_phase *ph = phase_get(PH_CONNECT);
+		struct ct_smb_sock fresh = {
+			.syn_ns = bpf_ktime_get_ns(),
+			.pid = bpf_get_current_pid_tgid() >> 32,
+		};
+
+		if (ph) {
+			ph->syn_seen = 1;
+			fresh.conn_id = ph->conn_id;
+		} else if (!match_ports ||
+			   !is_smb_port(bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
+			return 0;
+		}
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		key = (__u64)sk;
+		bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY);
+		s = bpf_map_lookup_elem(&socks, &key);
+		if (s)
+			emit_connect(sk, s, CT_CONNECT_STARTED, 0);
+		return 0;
+	}
+
+	s = smb_sock_of(sk, &key);
+	if (!s)
+		return 0;
+
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		emit_connect(sk, s, CT_CONNECT_OK, 0);
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
+		int err = BPF_CORE_READ(sk, sk_err);
+
+		emit_connect(sk, s, err == ECONNREFUSED ? CT_CONNECT_REFUSED :
+				    err ? CT_CONNECT_ERROR : CT_CONNECT_TIMEOUT, err);
+	} else if (oldstate == TCP_ESTABLISHED && newstate == TCP_CLOSE_WAIT) {
+		struct ct_event *e = ev_new_softirq(CT_EV_TCP_FIN, s->conn_id);
+
+		if (e) {
+			ev_sock_addrs(e, sk);
+			e->tcp.state = oldstate;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	if (newstate == TCP_CLOSE) {
+		bpf_map_delete_elem(&socks, &key);
+		bpf_map_delete_elem(&inflight, &key);
+	}
+	return 0;
+}
+
+static __always_inline void emit_tcp(__u32 type, struct sock *sk, __u32 flags)
+{
+	struct ct_smb_sock *s;
+	struct ct_event *e;
+	__u64 key;
+
+	s = smb_sock_of(sk, &key);
+	if (!s)
+		return;
+	if (type == CT_EV_TCP_RETRANSMIT)
+		conn_stat_inc(s->conn_id, retransmits);
+	else
+		conn_stat_inc(s->conn_id, resets);
+	e = ev_new_softirq(type, s->conn_id);
+	if (!e)
+		return;
+	ev_sock_addrs(e, sk);
+	e->tcp.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->flags |= flags;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tp_tcp_retransmit_skb, struct sock *sk)
+{
+	emit_tcp(CT_EV_TCP_RETRANSMIT, sk, 0);
+	return 0;
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(tp_tcp_send_reset, struct sock *sk)
+{
+	emit_tcp(CT_EV_TCP_RESET, sk, CT_F_RST_SENT);
+	return 0;
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(tp_tcp_receive_reset, struct sock *sk)
+{
+	emit_tcp(CT_EV_TCP_RESET, sk, 0);
+	return 0;
+}
+
+
+/* An ACK of a mount-phase request, streamed: hang evidence needs it live. */
+__noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency)
+{
+	struct ct_event *e = ev_new_softirq(CT_EV_ACK, conn_id);
+
+	if (!e)
+		return 0;
+	e->mid = mid;
+	e->sesid = sesid;
+	e->cmd = cmd;
+	ev_latency(e, latency);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * Pop every request on socket skey whose last byte the peer has
+ * acknowledged (ack), oldest first, and stamp its ACK time. Usually only
+ * the head is compared. Global, so it is verified once.
+ */
+__noinline int ack_scan(__u64 skey, __u32 ack, __u64 conn_id)
+{
+	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &skey);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!fifo)
+		return 0;
+	for (int i = 0; i < ACK_SLOTS; i++) {
+		__u32 h = fifo->head;
+
+		if (h == fifo->tail)
+			break;
+		struct ct_ack_slot *slot = &fifo->slot[h & (ACK_SLOTS - 1)];
+
+		if ((__s32)(ack - slot->end_seq) < 0)
+			break;
+		fifo->head = h + 1;
+		struct ct_req *r = bpf_map_lookup_elem(&reqs, &slot->key);
+
+		if (r && !r->acked_ns)
+			r->acked_ns = now;
+		if (slot->stream)
+			emit_ack(conn_id, slot->key.mid, slot->key.sesid, slot->cmd,
+				 now - slot->sent_ns);
+	}
+	return 0;
+}
+
+/*
+ * tcp_probe fires for every segment received in ESTABLISHED, on every
+ * socket; skb->data is its TCP header. Sockets with nothing outstanding
+ * cost one lookup.
+ */
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
+{
+	__u64 key = (__u64)sk;
+	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &key);
+	struct ct_smb_sock *s;
+	struct tcphdr th;
+
+	if (!fifo || fifo->head == fifo->tail)
+		return 0;
+	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ(skb, data)) || !th.ack)
+		return 0;
+	s = bpf_map_lookup_elem(&socks, &key);
+	return ack_scan(key, bpf_ntohl(th.ack_seq), s ? s->conn_id : 0);
+}
