@@ -439,15 +439,17 @@ static __always_inline int count_io(__u64 *ctx, bool write)
 	struct ct_io *v;
 	__u64 len;
 
-	if (rw_arg_shift) {
-		k.tid = ctx[4];
-		k.sesid = ctx[5];
-		len = (__u32)ctx[7];
-	} else {
-		k.tid = ctx[2];
-		k.sesid = ctx[3];
-		len = (__u32)ctx[5];
-	}
+	__u64 a[8] = {};
+	__u32 sh = rw_arg_shift ? 2 : 0;
+
+	/*
+	 * The argument positions depend on the kernel: copy the array rather
+	 * than index the context with a variable (the verifier forbids it).
+	 */
+	bpf_probe_read_kernel(a, (6 + sh) * sizeof(__u64), ctx);
+	k.tid = a[(2 + sh) & 7];
+	k.sesid = a[(3 + sh) & 7];
+	len = (__u32)a[(5 + sh) & 7];
 	v = lookup_or_init(&io, &k, &zero_io);
 	if (!v)
 		return 0;

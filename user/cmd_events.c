@@ -16,7 +16,7 @@ static struct {
 static const char doc[] =
 "Print every fact cifstrace captures about the SMB client, one line per event.\n"
 "\n"
-"USAGE: cifstrace events [--json] [-d SECS] [-p PORT] [-v]\n"
+"USAGE: cifstrace events [--json] [-d SECS] [--port PORT] [-v]\n"
 "\n"
 "EXAMPLES:\n"
 "    cifstrace events              # text, times relative to start\n"

@@ -85,6 +85,8 @@ int cmd_record(int argc, char **argv)
 	setvbuf(env.out, NULL, _IOLBF, 0);	/* a crash or kill loses no event */
 	o.tracer = live_cli.tracer;
 	o.tracer.emit_requests = true;	/* every request, one record each */
+	/* and each second, the oldest request a connection still waits for */
+	o.inflight_after_ns = 1000000000ull;
 	o.duration = live_cli.duration;
 	rc = live_run(&o, write_event, NULL);
 	if (fclose(env.out) && !rc) {

@@ -6,5 +6,6 @@
 int cmd_events(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_latency(int argc, char **argv);
 
 #endif

@@ -9,11 +9,14 @@
 
 static volatile sig_atomic_t exiting;
 
+/* --port is long-only: -p is a PID, as in libbpf-tools */
+#define LIVE_OPT_PORT 0x1001
+
 struct live_opts live_cli;
 
 static const struct argp_option live_options[] = {
 	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
-	{ "port", 'p', "PORT", 0,
+	{ "port", LIVE_OPT_PORT, "PORT", 0,
 	  "Also treat TCP PORT as SMB (used only where cifs functions cannot be hooked)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show the hook table and libbpf debug output", 0 },
 	{},
@@ -29,10 +32,10 @@ static error_t parse_live(int key, char *arg, struct argp_state *state)
 		live_cli.tracer.verbose = true;
 		return 0;
 	case 'd':
-	case 'p':
+	case LIVE_OPT_PORT:
 		errno = 0;
 		v = strtol(arg, &end, 10);
-		if (errno || *end || v <= 0 || (key == 'p' && v > 65535))
+		if (errno || *end || v <= 0 || (key == LIVE_OPT_PORT && v > 65535))
 			argp_error(state, "invalid %s: %s", key == 'd' ? "duration" : "port", arg);
 		if (key == 'd')
 			live_cli.duration = v;

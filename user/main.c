@@ -15,6 +15,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "diagnose", cmd_diagnose, "explain each mount attempt, live or from a recording" },
+	{ "latency", cmd_latency, "where SMB time goes: histograms per share and command, slow ops" },
 	{ "events", cmd_events, "print every captured event (text or JSON Lines)" },
 	{ "record", cmd_record, "write the event stream to a file for diagnose --input" },
 };
@@ -23,7 +24,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "Usage: cifstrace COMMAND [OPTIONS]\n\n"
 		     "Trace the Linux SMB client: connects, NEGOTIATE, SESSION_SETUP,\n"
-		     "TREE_CONNECT with their NT status and timing, and the TCP underneath.\n\n"
+		     "TREE_CONNECT with their NT status and timing, the TCP underneath, and\n"
+		     "the latency of every request.\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);

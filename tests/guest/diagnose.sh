@@ -485,6 +485,11 @@ if want server-unresponsive; then
 	mount_cifs_keep() { timeout 60 mount -t cifs //127.0.0.1/data /mnt/d2 -o "$GOOD,echo_interval=1" >/dev/null 2>&1; }
 	mkdir -p /mnt/d2
 	if mount_cifs_keep; then
+		# live diagnose as well: it streams no data-plane requests and
+		# must still report the hang from the kernel's in-flight table
+		LIVE=$WORK/$name.live.jsonl
+		attach "$name (live)" "$LIVE.err" diagnose --json --hang-after 3 >"$LIVE"
+		LIVE_PID=$TRACER_PID
 		record_start "$name" "$REC"
 		smbd=$(pgrep -x smbd)
 		# shellcheck disable=SC2086
@@ -499,10 +504,15 @@ if want server-unresponsive; then
 		kill -CONT $smbd
 		wait $spid
 		trace_stop
+		TRACER_PID=$LIVE_PID
+		trace_stop
 		umount -l /mnt/d2
 		keep "$name"
-		check "$name: recording has a request on the old connection, then a reconnect" "$REC" \
-			'any($e[]; .event=="request") and any($e[]; .event=="reconnect")'
+		check "$name: recording has the unanswered request (in flight, ACKed), then a reconnect" "$REC" \
+			'any($e[]; .event=="inflight" and .network_us != null) and any($e[]; .event=="reconnect")'
+		check "$name: live diagnose reported the established connection hung, then the reconnect" "$LIVE" \
+			'any($e[]; .kind=="reconnect" and .outcome=="hung" and .class=="server-unresponsive" and (.summary|test("has waited .* so far")))
+			 and any($e[]; .kind=="reconnect" and .outcome=="failed")'
 		"$CIFSTRACE" diagnose --input "$REC" --json >"$WORK/$name.diag.jsonl" 2>&1
 		check "$name: diagnosed server-unresponsive, naming the unanswered request" "$WORK/$name.diag.jsonl" \
 			'any($e[]; .kind=="reconnect" and .class=="server-unresponsive" and (.summary|test("waited .* without a reply")))'

@@ -35,12 +35,17 @@ check "good: tree connect to \\\\127.0.0.1\\data succeeded with a tree id" "$E" 
 	'any($e[]; .event=="tree_connect" and .share=="\\\\127.0.0.1\\data" and .status=="0x00000000" and .rc==0 and .tree_id>0 and .ipc==false)'
 check "good: every event after the mount start names the server" "$E" \
 	'all($e[] | select(.event!="mount" and .event!="mount_done"); .server=="127.0.0.1")'
-check "good: requests were traced (NEGOTIATE .. TREE_CONNECT, CREATE, WRITE)" "$E" \
-	'([$e[] | select(.event=="request") | .cmd] | unique) as $c | all(["NEGOTIATE","SESSION_SETUP","TREE_CONNECT","CREATE","WRITE"][]; . as $x | $c | index($x))'
-check "good: every request was ACKed by the server's TCP" "$E" \
+check "good: mount-phase requests streamed as they were sent (NEGOTIATE .. TREE_CONNECT, CREATE)" "$E" \
+	'([$e[] | select(.event=="request") | .cmd] | unique) as $c | all(["NEGOTIATE","SESSION_SETUP","TREE_CONNECT","CREATE"][]; . as $x | $c | index($x))'
+check "good: every streamed request was ACKed by the server's TCP" "$E" \
 	'[$e[] | select(.event=="request") | [.conn_id,.mid]] as $req
 	 | [$e[] | select(.event=="ack") | [.conn_id,.mid]] as $ack
 	 | ($req|length) > 5 and all($req[]; . as $r | $ack | index([$r]))'
+check "good: the WRITE after the mount is one response record with its whole split" "$E" \
+	'any($e[]; .event=="response" and .cmd=="WRITE" and .queue_us != null and .network_us != null and .server_us != null and .comm != "cifsd")
+	 and all($e[]; .event!="request" or .cmd!="WRITE")'
+check "good: split parts add up to the latency (within 2 us of rounding)" "$E" \
+	'[$e[] | select(.event=="response" and .network_us != null)] | length > 5 and all(.[]; (.queue_us + .network_us + .server_us - .latency_us) | fabs <= 3)'
 check "good: every response has a latency" "$E" \
 	'[$e[] | select(.event=="response")] | length > 5 and all(.[]; .latency_us > 0)'
 check "good: the server is never sent a reset" "$E" \

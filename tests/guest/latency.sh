@@ -1,0 +1,132 @@
+#!/bin/bash
+# Guest test: `cifstrace latency` against a real cifs.ko and Samba.
+#
+# (a) counts: a share mounted before cifstrace starts (so its connection,
+#     session and tree are learnt from the kernel, not from a traced mount),
+#     /proc/fs/cifs/Stats reset, then a scripted metadata and data workload
+#     under `latency --json`: the per-command counts and the bytes of the
+#     share must equal the kernel's own per-share counters.
+# (b) network: `tc netem` delays loopback by 100 ms; `--slower` logs the
+#     operations, and the split blames the network.
+# (c) server: every smbd stopped for 1.5 s while a request waits; the
+#     server's TCP ACKs it, so the split blames the server.
+# (d) the text output: libbpf-tools style histograms, the split, the totals.
+. "$(dirname "$0")/lib.sh"
+
+if start_samba; then ok "latency: samba started"; else not_ok "latency: samba started"; exit 1; fi
+M=/mnt/lat
+UNC='\\127.0.0.1\data'
+mkdir -p $M
+if ! mount -t cifs //127.0.0.1/data $M -o username=alice,password=secret,cache=none; then
+	not_ok "latency: mount //127.0.0.1/data"
+	exit 1
+fi
+
+# ---------------------------------------------------------------- (a) counts
+J=$WORK/counts.jsonl
+echo 0 >/proc/fs/cifs/Stats
+attach counts "$J.err" latency --json >"$J"
+for i in $(seq 1 40); do echo "file $i" >$M/f$i; done
+for i in $(seq 1 40); do stat $M/f$i >/dev/null; done
+ls -l $M >/dev/null
+dd if=/dev/urandom of=$M/big bs=64k count=16 conv=fsync 2>/dev/null
+cat $M/big >/dev/null
+for i in $(seq 1 40); do rm -f $M/f$i; done
+rm -f $M/big
+trace_stop
+cp /proc/fs/cifs/Stats "$WORK/stats.txt"
+# stat_count LABEL: "Creates: 123 total 0 failed" of the data share
+stat_count() {
+	awk -v l="$1:" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $1==l {print $2; exit}' "$WORK/stats.txt"
+}
+stat_bytes() {
+	awk -v l="$1" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $0 ~ "Bytes read" {
+		for (i=1;i<=NF;i++) if ($i==l":") {print $(i+1); exit}}' "$WORK/stats.txt"
+}
+check "counts: rows name server 127.0.0.1 and the share of a mount made before cifstrace" "$J" \
+	"any(\$e[]; .type==\"histogram\" and .server==\"127.0.0.1\" and .share==\"$(printf '%s' "$UNC" | sed 's/\\/\\\\/g')\" and .command==\"CREATE\")"
+for pair in CREATE:Creates CLOSE:Closes WRITE:Writes READ:Reads QUERY_INFO:QueryInfos \
+	SET_INFO:SetInfos QUERY_DIRECTORY:QueryDirectories FLUSH:Flushes; do
+	cmd=${pair%%:*} label=${pair#*:}
+	want=$(stat_count "$label")
+	got=$(jq -s --arg c "$cmd" '[.[] | select(.type=="histogram" and .command==$c and (.share|endswith("\\data"))) | .count] | add // 0' "$J")
+	if [ -n "$want" ] && [ "$got" = "$want" ] && { [ "$want" -gt 0 ] || [ "$cmd" = FLUSH ] || [ "$cmd" = QUERY_DIRECTORY ]; }; then
+		ok "counts: $cmd count $got equals /proc/fs/cifs/Stats $label"
+	else
+		not_ok "counts: $cmd count '$got' equals /proc/fs/cifs/Stats $label '$want'"
+	fi
+done
+for dir in read written; do
+	want=$(stat_bytes "$dir")
+	[ $dir = read ] && f=read_bytes || f=write_bytes
+	got=$(jq -s --arg f $f '[.[] | select(.type=="share" and (.share|endswith("\\data"))) | .[$f]] | add // 0' "$J")
+	if [ -n "$want" ] && [ "$got" = "$want" ] && [ "$want" -gt 0 ]; then
+		ok "counts: bytes $dir $got equal /proc/fs/cifs/Stats"
+	else
+		not_ok "counts: bytes $dir '$got' equal /proc/fs/cifs/Stats '$want'"
+	fi
+done
+check "counts: percentiles ordered, buckets add up to count, split sums within the total" "$J" \
+	'[$e[] | select(.type=="histogram")] | length > 4 and all(.[];
+		.p50_us <= .p90_us and .p90_us <= .p99_us and .p99_us <= .max_us
+		and ([.buckets[].count] | add) == .count
+		and (.queue_us + .network_us + .server_us) <= .total_us + .split_count)'
+check "counts: the split was measured for most requests (send and ACK seen)" "$J" \
+	'[$e[] | select(.type=="histogram" and .share!="")] | ([.[].split_count] | add) * 10 >= ([.[].count] | add) * 9'
+check "counts: nothing lost, nothing overflowed" "$J" \
+	'any($e[]; .type=="health" and .lost_events==0 and .requests_not_timed==0 and .histogram_overflow==0 and .ack_overrun==0)'
+check "counts: no per-request record reached userspace (no slow log asked)" "$J" \
+	'all($e[]; .type!="slow")'
+
+[ -n "${LAT_ONLY_COUNTS:-}" ] && exit 0
+# ---------------------------------------------------------------- (b) network
+if tc qdisc add dev lo root netem delay 100ms 2>"$WORK/tc.err"; then
+	J=$WORK/net.jsonl
+	attach network "$J.err" latency --json --slower 150 --share data >"$J"
+	for i in 1 2 3; do stat $M/net-$i >/dev/null 2>&1; done
+	trace_stop
+	tc qdisc del dev lo root
+	check "network: slow ops logged with the share, command and split" "$J" \
+		'[$e[] | select(.type=="slow")] | length >= 2 and all(.[]; .share=="\\\\127.0.0.1\\data" and .latency_us >= 150000)'
+	check "network: the 100 ms delay each way is in the network part" "$J" \
+		'[$e[] | select(.type=="slow" and .network_us != null)] | length >= 2 and all(.[]; .network_us >= 150000 and .network_us > .server_us)'
+	check "network: histograms say the network dominates" "$J" \
+		'any($e[]; .type=="histogram" and .command=="CREATE" and .dominant=="network")'
+else
+	not_ok "network: tc netem delay on lo ($(head -1 "$WORK/tc.err"))"
+fi
+
+# ---------------------------------------------------------------- (c) server
+J=$WORK/server.jsonl
+attach server "$J.err" latency --json --slower 800 --no-hist >"$J"
+smbd=$(pgrep -x smbd)
+# shellcheck disable=SC2086
+kill -STOP $smbd
+stat $M/stalled >/dev/null 2>&1 &
+spid=$!
+sleep 1.5
+# shellcheck disable=SC2086
+kill -CONT $smbd
+wait $spid
+trace_stop
+check "server: the stalled request is logged, ACKed by TCP, and the time is the server's" "$J" \
+	'any($e[]; .type=="slow" and .server_us >= 1000000 and .network_us < 100000 and .share=="\\\\127.0.0.1\\data")'
+check "server: --no-hist prints only the slow log" "$J" \
+	'all($e[]; .type=="slow")'
+
+# ---------------------------------------------------------------- (d) text
+T=$WORK/text.out
+attach text "$T.err" latency -d 60 >"$T"
+for i in 1 2 3 4 5; do echo x >$M/t$i; rm -f $M/t$i; done
+trace_stop
+if grep -q 'usecs *: count *distribution' "$T" && grep -q '^\\\\127.0.0.1\\data  CREATE' "$T" &&
+	grep -q 'time split: queue' "$T" && grep -q '^lost events 0' "$T"; then
+	ok "text: histograms, split and totals printed"
+else
+	not_ok "text: histograms, split and totals printed"
+	sed 's/^/#   /' "$T" | head -30
+fi
+
+umount $M
+"$VM/samba-stop" >/dev/null 2>&1
+exit $((FAILED > 0))
