@@ -16,15 +16,13 @@ const volatile bool emit_requests = false;
 const volatile __u64 slow_ns = 0;
 const volatile __u32 target_tgid = 0;
 const volatile __u32 rw_arg_shift = 0;
+const volatile bool aggregate = true;
 
 struct events_map events SEC(".maps");
 struct stats_map stats SEC(".maps");
 struct conns_map conns SEC(".maps");
 struct conn_stats_map conn_stats SEC(".maps");
-struct task_map_phase phases SEC(".maps");
-struct task_map_ns mounts SEC(".maps");
-struct task_map_ns upcalls SEC(".maps");
-struct task_map_ns credit_waits SEC(".maps");
+struct tasks_map tasks SEC(".maps");
 struct reqs_map reqs SEC(".maps");
 struct hists_map hists SEC(".maps");
 struct errs_map errs SEC(".maps");

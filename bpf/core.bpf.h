@@ -36,7 +36,8 @@ extern const volatile bool reconnect_has_conn_id; /* 5.15+ TP_PROTO */
 extern const volatile bool emit_requests;	/* stream every completed request */
 extern const volatile __u64 slow_ns;		/* stream requests slower than this */
 extern const volatile __u32 target_tgid;	/* only this process's requests */
-extern const volatile __u32 rw_arg_shift;	/* 6.12 read/write_done: 2 more args */
+extern const volatile __u32 rw_arg_shift;
+extern const volatile bool aggregate;		/* histograms and counters wanted */	/* 6.12 read/write_done: 2 more args */
 
 /* ----------------------------------------------------------------- maps */
 
@@ -95,24 +96,37 @@ struct ct_phase {
 	__u8 upcalled;		/* PH_SESSION: cifs_get_spnego_key was called */
 };
 
-struct task_map_phase {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);		/* thread id */
-	__type(value, struct ct_phase);
-};
-extern struct task_map_phase phases SEC(".maps");
+/* Requests a task has entered but not yet sent (a compound has several). */
+#define MAX_PENDING 5
 
-/* Start time by thread: mounts, upcalls, credit waits. */
-struct task_map_ns {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u64);
+struct ct_pending {
+	struct ct_req_key key[MAX_PENDING];
+	__u16 cmd[MAX_PENDING];
+	__u32 n;
+	struct TCP_Server_Info *server;	/* kprobe mode: set at entry */
 };
-extern struct task_map_ns mounts SEC(".maps");
-extern struct task_map_ns upcalls SEC(".maps");
-extern struct task_map_ns credit_waits SEC(".maps");
+
+/*
+ * Everything the tracer keeps per thread, in one map entry so that the
+ * hot path pays one lookup: its mount phase, the start of its mount, of
+ * its Kerberos upcall and of its wait for credits, and the requests it
+ * has entered but not yet sent. LRU: threads end without telling us.
+ */
+struct ct_task {
+	struct ct_phase phase;		/* phase.kind == 0: in no phase */
+	__u64 mount_ns;			/* inside cifs_smb3_do_mount since */
+	__u64 upcall_ns;		/* inside cifs_get_spnego_key since */
+	__u64 credit_wait_ns;		/* began waiting for credits at */
+	struct ct_pending pending;
+};
+
+struct tasks_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);		/* thread id */
+	__type(value, struct ct_task);
+};
+extern struct tasks_map tasks SEC(".maps");
 
 /* Requests in flight (the table userspace scans for hangs). */
 struct reqs_map {
@@ -124,7 +138,7 @@ struct reqs_map {
 extern struct reqs_map reqs SEC(".maps");
 
 struct hists_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, struct ct_hist_key);
 	__type(value, struct ct_hist);
@@ -184,6 +198,7 @@ struct ct_ack_slot {
 };
 
 struct ct_ack_fifo {
+	__u64 conn_id;
 	__u32 head;		/* oldest unACKed */
 	__u32 tail;		/* next free */
 	struct ct_ack_slot slot[ACK_SLOTS];
@@ -199,7 +214,7 @@ extern struct inflight_map inflight SEC(".maps");
 
 /* Global functions: verified once, shared by the files. */
 __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency);
-__noinline int ack_scan(__u64 skey, __u32 ack, __u64 conn_id);
+__noinline int ack_scan(__u64 skey, __u32 ack);
 __noinline int phase_round(__u64 mid, __u64 sesid, __u64 status_rc, __u64 latency,
 			   __u64 tid_err_cmd);
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
@@ -239,15 +254,6 @@ static __always_inline void stat_inc(__u32 which)
 		*n += 1;
 }
 
-/* The current task's phase, if it is of this kind (any kind for 0). */
-static __always_inline struct ct_phase *phase_get(__u32 kind)
-{
-	__u32 tid = task_id();
-	struct ct_phase *ph = bpf_map_lookup_elem(&phases, &tid);
-
-	return ph && (!kind || ph->kind == kind) ? ph : NULL;
-}
-
 /* Find a map value, creating it from zero first (libbpf-tools' pattern). */
 static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
 {
@@ -257,6 +263,41 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 		return v;
 	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);
+}
+
+/* The current thread's state, NULL if it has none. */
+static __always_inline struct ct_task *task_get(void)
+{
+	__u32 tid = task_id();
+
+	return bpf_map_lookup_elem(&tasks, &tid);
+}
+
+static __always_inline struct ct_task *task_get_or_init(void)
+{
+	static const struct ct_task zero_task;
+	__u32 tid = task_id();
+
+	return lookup_or_init(&tasks, &tid, &zero_task);
+}
+
+/* The current task's phase, if it is of this kind (any kind for 0). */
+static __always_inline struct ct_phase *phase_in(struct ct_task *t, __u32 kind)
+{
+	struct ct_phase *ph = t && t->phase.kind && (!kind || t->phase.kind == kind) ?
+			      &t->phase : NULL;
+
+	/*
+	 * Keep the pointer in a register: otherwise clang re-tests the kind
+	 * where the caller tests ph, and the verifier loses the connection.
+	 */
+	asm volatile("" : "+r"(ph));
+	return ph;
+}
+
+static __always_inline struct ct_phase *phase_get(__u32 kind)
+{
+	return phase_in(task_get(), kind);
 }
 
 /* A per-connection counter, by offset into struct ct_conn_stats. */

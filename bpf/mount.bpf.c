@@ -57,25 +57,27 @@ static __always_inline void ev_session(struct ct_event *e, struct ct_phase *ph)
 static __always_inline void phase_begin(__u32 kind, struct TCP_Server_Info *server,
 					struct cifs_ses *ses, struct cifs_tcon *tcon)
 {
-	__u32 tid = task_id();
-	struct ct_phase ph = {
-		.start_ns = bpf_ktime_get_ns(),
-		.kind = kind,
-		.server = server,
-		.ses = ses,
-		.tcon = tcon,
-	};
+	struct ct_task *t = task_get_or_init();
+	struct ct_phase *ph;
 
-	ph.conn_id = remember_server(server);
-	bpf_map_update_elem(&phases, &tid, &ph, BPF_ANY);
+	if (!t)
+		return;
+	ph = &t->phase;
+	__builtin_memset(ph, 0, sizeof(*ph));
+	ph->start_ns = bpf_ktime_get_ns();
+	ph->kind = kind;
+	ph->server = server;
+	ph->ses = ses;
+	ph->tcon = tcon;
+	ph->conn_id = remember_server(server);
 }
 
 static __always_inline void phase_end(__u32 kind)
 {
-	__u32 tid = task_id();
+	struct ct_phase *ph = phase_get(kind);
 
-	if (phase_get(kind))
-		bpf_map_delete_elem(&phases, &tid);
+	if (ph)
+		ph->kind = 0;
 }
 
 /* The phase status fields shared by negotiate, session and tcon records. */
@@ -239,11 +241,11 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 
 static __always_inline void mount_enter(struct smb3_fs_context *ctx)
 {
-	__u32 task = task_id();
-	__u64 now = bpf_ktime_get_ns();
+	struct ct_task *t = task_get_or_init();
 	struct ct_event *e;
 
-	bpf_map_update_elem(&mounts, &task, &now, BPF_ANY);
+	if (t)
+		t->mount_ns = bpf_ktime_get_ns();
 	e = ev_new(CT_EV_MOUNT, 0);
 	if (!e)
 		return;
@@ -261,31 +263,30 @@ static __always_inline void mount_enter(struct smb3_fs_context *ctx)
 /* cifs_smb3_do_mount returns a dentry or ERR_PTR(-errno). */
 static __always_inline void mount_exit(long ret)
 {
-	__u32 task = task_id();
-	__u64 *start = bpf_map_lookup_elem(&mounts, &task);
+	struct ct_task *t = task_get();
 	struct ct_event *e;
 
-	if (!start)
+	if (!t || !t->mount_ns)
 		return;
 	e = ev_new(CT_EV_MOUNT_DONE, 0);
 	if (e) {
 		ev_rc(e, ret < 0 && ret >= -4095 ? ret : 0);
-		ev_duration(e, bpf_ktime_get_ns() - *start);
+		ev_duration(e, bpf_ktime_get_ns() - t->mount_ns);
 		bpf_ringbuf_submit(e, 0);
 	}
-	bpf_map_delete_elem(&mounts, &task);
+	t->mount_ns = 0;
 }
 
 static __always_inline void upcall_enter(void)
 {
-	struct ct_phase *ph = phase_get(PH_SESSION);
-	__u32 task = task_id();
-	__u64 now = bpf_ktime_get_ns();
+	struct ct_task *t = task_get_or_init();
+	struct ct_phase *ph = phase_in(t, PH_SESSION);
 	struct ct_event *e;
 
 	if (ph)
 		ph->upcalled = 1;
-	bpf_map_update_elem(&upcalls, &task, &now, BPF_ANY);
+	if (t)
+		t->upcall_ns = bpf_ktime_get_ns();
 	/* the start too: a cifs.upcall stuck on a KDC is a hang to report */
 	e = ev_new(CT_EV_UPCALL, ph ? ph->conn_id : 0);
 	if (!e)
@@ -297,23 +298,22 @@ static __always_inline void upcall_enter(void)
 
 static __always_inline void upcall_exit(long ret)
 {
-	__u32 task = task_id();
-	__u64 *start = bpf_map_lookup_elem(&upcalls, &task);
-	struct ct_phase *ph = phase_get(PH_SESSION);
+	struct ct_task *t = task_get();
+	struct ct_phase *ph = phase_in(t, PH_SESSION);
 	struct ct_event *e;
 
-	if (!start)
+	if (!t || !t->upcall_ns)
 		return;
 	e = ev_new(CT_EV_UPCALL, ph ? ph->conn_id : 0);
 	if (e) {
 		/* cifs_get_spnego_key returns a key or ERR_PTR(-errno) */
 		ev_rc(e, ret < 0 && ret >= -4095 ? ret : 0);
-		ev_duration(e, bpf_ktime_get_ns() - *start);
+		ev_duration(e, bpf_ktime_get_ns() - t->upcall_ns);
 		if (ph)
 			ev_session(e, ph);
 		bpf_ringbuf_submit(e, 0);
 	}
-	bpf_map_delete_elem(&upcalls, &task);
+	t->upcall_ns = 0;
 }
 
 /*

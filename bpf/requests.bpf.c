@@ -19,36 +19,9 @@
  */
 #include "core.bpf.h"
 
-/* Requests a task has entered but not yet sent (a compound has several). */
-#define MAX_PENDING 5
-
-struct ct_pending {
-	struct ct_req_key key[MAX_PENDING];
-	__u16 cmd[MAX_PENDING];
-	__u32 n;
-	struct TCP_Server_Info *server;	/* kprobe mode: set at entry */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct ct_pending);
-} pendings SEC(".maps");
-
-static const struct ct_pending zero_pending;
 static const struct ct_ack_fifo zero_fifo;
 static const struct ct_hist zero_hist;
 static const __u64 zero_count;
-
-static __always_inline struct ct_req_key make_req_key(__u64 sesid, __u64 mid)
-{
-	struct ct_req_key k = { .sesid = sesid, .mid = mid };
-
-	if (!sesid)
-		k.tid_task = task_id();
-	return k;
-}
 
 /* libbpf-tools' log2l: floor(log2(v)), 0 for 0 */
 static __always_inline __u32 log2l(__u64 v)
@@ -87,28 +60,27 @@ SEC("raw_tp/smb3_cmd_enter")
 int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 task = (__u32)id, tgid = id >> 32;
-	struct ct_req_key k = make_req_key(sesid, mid);
-	struct ct_req r = { .enter_ns = bpf_ktime_get_ns(), .tid = tid, .pid = tgid, .cmd = cmd };
-	struct ct_phase *ph;
-	struct ct_pending *p;
-	__u64 *waited;
+	struct ct_req_key k = { .sesid = sesid, .mid = mid };
+	struct ct_req r = { .enter_ns = bpf_ktime_get_ns(), .tid = tid, .pid = id >> 32,
+			    .cmd = cmd };
+	struct ct_task *t;
 
-	if (target_tgid && tgid != target_tgid)
+	if (target_tgid && r.pid != target_tgid)
 		return 0;
-	/* It waited for credits first: the queue time starts there. */
-	waited = bpf_map_lookup_elem(&credit_waits, &task);
-	if (waited) {
-		if (*waited < r.enter_ns)
-			r.enter_ns = *waited;
-		bpf_map_delete_elem(&credit_waits, &task);
-	}
-	ph = bpf_map_lookup_elem(&phases, &task);
-	if (ph) {
-		r.conn_id = ph->conn_id;
-		r.stream = 1;
-	} else if (bpf_map_lookup_elem(&mounts, &task)) {
-		r.stream = 1;
+	if (!sesid)
+		k.tid_task = (__u32)id;
+	t = task_get_or_init();
+	if (t) {
+		/* it waited for credits first: its queue time starts there */
+		if (t->credit_wait_ns && t->credit_wait_ns < r.enter_ns)
+			r.enter_ns = t->credit_wait_ns;
+		t->credit_wait_ns = 0;
+		if (t->phase.kind) {
+			r.conn_id = t->phase.conn_id;
+			r.stream = 1;
+		} else if (t->mount_ns) {
+			r.stream = 1;
+		}
 	}
 	if (r.stream || emit_requests || slow_ns)
 		bpf_get_current_comm(r.comm, sizeof(r.comm));
@@ -117,15 +89,13 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 		return 0;
 	}
 
-	if (!send_hooked) {
+	if (!send_hooked || !t) {
 		if (r.stream)
 			emit_request(r.conn_id, sesid, mid, (__u64)tid << 32 | cmd, r.enter_ns);
 		return 0;
 	}
 	/* Queue it for __smb_send_rqst, which knows the socket. */
-	p = lookup_or_init(&pendings, &task, &zero_pending);
-	if (!p)
-		return 0;
+	struct ct_pending *p = &t->pending;
 	__u32 i = p->n;
 
 	if (i >= MAX_PENDING)
@@ -150,20 +120,21 @@ static __always_inline void account(struct ct_hist_key *hk, __u64 latency, __u64
 	}
 	if (slot >= CT_HIST_SLOTS)
 		slot = CT_HIST_SLOTS - 1;
-	__sync_fetch_and_add(&h->slots[slot], 1);
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->total_ns, latency);
+	/* per-CPU values: plain adds, no atomics, no shared cache lines */
+	h->slots[slot]++;
+	h->count++;
+	h->total_ns += latency;
 	if (latency > h->max_ns)
-		h->max_ns = latency;	/* racy by design: a max, not a sum */
+		h->max_ns = latency;
 	if (sent >= enter && acked >= sent && now >= acked && sent && acked) {
-		__sync_fetch_and_add(&h->split_count, 1);
-		__sync_fetch_and_add(&h->queue_ns, sent - enter);
-		__sync_fetch_and_add(&h->network_ns, acked - sent);
-		__sync_fetch_and_add(&h->server_ns, now - acked);
+		h->split_count++;
+		h->queue_ns += sent - enter;
+		h->network_ns += acked - sent;
+		h->server_ns += now - acked;
 	}
 	if (!err)
 		return;
-	__sync_fetch_and_add(&h->errors, 1);
+	h->errors++;
 
 	struct ct_err_key ek = { .h = *hk, .status = status };
 	__u64 *n = lookup_or_init(&errs, &ek, &zero_count);
@@ -177,16 +148,20 @@ static __always_inline void account(struct ct_hist_key *hk, __u64 latency, __u64
 static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
 				       bool err, __u32 status, int rc)
 {
-	struct ct_req_key k = make_req_key(sesid, mid);
-	struct ct_req *r = bpf_map_lookup_elem(&reqs, &k);
+	struct ct_req_key k = { .sesid = sesid, .mid = mid };
+	struct ct_req *r = sesid ? bpf_map_lookup_elem(&reqs, &k) : NULL;
 	__u64 now = bpf_ktime_get_ns(), latency, enter, sent, acked;
 	struct ct_hist_key hk = { .sesid = sesid, .cmd = cmd };
 	struct ct_event *e;
 	bool stream;
 
-	/* The first SESSION_SETUP request carries no session id; its reply does. */
-	if (!r && sesid) {
-		k = make_req_key(0, mid);
+	/*
+	 * Requests without a session id (NEGOTIATE, the first SESSION_SETUP,
+	 * whose reply carries the new id) are keyed by their task.
+	 */
+	if (!r) {
+		k.sesid = 0;
+		k.tid_task = task_id();
 		r = bpf_map_lookup_elem(&reqs, &k);
 	}
 	/*
@@ -208,7 +183,8 @@ static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 
 		if (ph)
 			hk.conn_id = ph->conn_id;
 	}
-	account(&hk, latency, enter, sent, acked, now, err, status);
+	if (aggregate)
+		account(&hk, latency, enter, sent, acked, now, err, status);
 
 	if (stream || emit_requests || (slow_ns && latency >= slow_ns)) {
 		e = ev_new_ctx(CT_EV_RESPONSE, hk.conn_id, false);
@@ -263,23 +239,43 @@ int BPF_PROG(tp_smb3_cmd_err, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
 
 /* ------------------------------------------------- send: on the wire */
 
+/*
+ * A connection first seen here (made before we attached, or its socket
+ * replaced by a reconnect): its socket becomes one of cifs's, its server
+ * name is remembered, and it gets its ACK FIFO.
+ */
+static __always_inline struct ct_ack_fifo *fifo_new(__u64 skey, __u64 conn_id,
+						    struct TCP_Server_Info *server)
+{
+	struct ct_smb_sock s = { .conn_id = conn_id };
+	struct ct_ack_fifo *fifo;
+
+	remember_server(server);
+	bpf_map_update_elem(&socks, &skey, &s, BPF_NOEXIST);
+	fifo = lookup_or_init(&inflight, &skey, &zero_fifo);
+	if (fifo)
+		fifo->conn_id = conn_id;
+	return fifo;
+}
+
 static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 {
-	__u32 task = task_id();
-	struct ct_pending *p = bpf_map_lookup_elem(&pendings, &task);
+	struct ct_task *t = task_get();
+	struct ct_pending *p;
 	struct ct_ack_fifo *fifo = NULL;
 	struct sock *sk = NULL;
-	__u64 conn_id, skey = 0, now = bpf_ktime_get_ns();
+	__u64 conn_id, skey = 0, now;
 	__u32 end_seq = 0, n;
 
-	if (!p)
+	if (!t || !t->pending.n)
 		return;
+	p = &t->pending;
 	n = p->n;
 	if (!server)
 		server = p->server;
 	p->n = 0;
 	p->server = NULL;
-	if (!server || !n)
+	if (!server)
 		return;
 	if (ret < 0) {
 		/* never sent: no response will come, and nothing to time */
@@ -287,20 +283,17 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 			bpf_map_delete_elem(&reqs, &p->key[i]);
 		return;
 	}
-	conn_id = CIFS_BTF ? remember_server(server) : (__u64)server;
+	now = bpf_ktime_get_ns();
+	conn_id = server_conn_id(server);
 	if (CIFS_BTF) {
 		sk = BPF_CORE_READ(server, ssocket, sk);
 		skey = (__u64)sk;
 	}
 	if (sk) {
-		if (!bpf_map_lookup_elem(&socks, &skey)) {
-			/* a connection made before we attached */
-			struct ct_smb_sock s = { .conn_id = conn_id };
-
-			bpf_map_update_elem(&socks, &skey, &s, BPF_NOEXIST);
-		}
 		end_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
-		fifo = lookup_or_init(&inflight, &skey, &zero_fifo);
+		fifo = bpf_map_lookup_elem(&inflight, &skey);
+		if (!fifo)
+			fifo = fifo_new(skey, conn_id, server);
 	}
 
 	for (int i = 0; i < MAX_PENDING; i++) {
@@ -319,20 +312,20 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 		}
 		if (!fifo)
 			continue;
-		__u32 t = fifo->tail;
+		__u32 tl = fifo->tail;
 
-		if (t - fifo->head >= ACK_SLOTS) {
-			fifo->head = t - ACK_SLOTS + 1;
+		if (tl - fifo->head >= ACK_SLOTS) {
+			fifo->head = tl - ACK_SLOTS + 1;
 			stat_inc(CT_STAT_ACK_OVERRUN);
 		}
-		struct ct_ack_slot *s = &fifo->slot[t & (ACK_SLOTS - 1)];
+		struct ct_ack_slot *s = &fifo->slot[tl & (ACK_SLOTS - 1)];
 
 		s->key = p->key[i];
 		s->sent_ns = now;
 		s->end_seq = end_seq;
 		s->cmd = p->cmd[i];
 		s->stream = stream;
-		fifo->tail = t + 1;
+		fifo->tail = tl + 1;
 	}
 	/*
 	 * On loopback (and on fast links) the ACK can arrive during the send
@@ -340,7 +333,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 	 * tcp_probe has fired already, so look at snd_una now.
 	 */
 	if (fifo)
-		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)sk, snd_una), conn_id);
+		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)sk, snd_una));
 }
 
 SEC("fexit/__smb_send_rqst")
@@ -354,11 +347,10 @@ int BPF_PROG(fexit___smb_send_rqst, struct TCP_Server_Info *server, int num_rqst
 SEC("kprobe/__smb_send_rqst")
 int BPF_KPROBE(kprobe___smb_send_rqst, struct TCP_Server_Info *server)
 {
-	__u32 task = task_id();
-	struct ct_pending *p = bpf_map_lookup_elem(&pendings, &task);
+	struct ct_task *t = task_get();
 
-	if (p)
-		p->server = server;
+	if (t && t->pending.n)
+		t->pending.server = server;
 	return 0;
 }
 
@@ -378,14 +370,14 @@ int BPF_KRETPROBE(kretprobe___smb_send_rqst, int ret)
  */
 static __always_inline void credit_wait(struct TCP_Server_Info *server, int need)
 {
-	__u32 task = task_id();
-	__u64 now;
+	struct ct_task *t;
 
 	if (!CIFS_BTF || !server || BPF_CORE_READ(server, credits) >= need)
 		return;
 	conn_stat_inc(server_conn_id(server), credit_stalls);
-	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&credit_waits, &task, &now, BPF_ANY);
+	t = task_get_or_init();
+	if (t)
+		t->credit_wait_ns = bpf_ktime_get_ns();
 }
 
 /* wait_for_free_credits(server, num_credits, timeout, flags, instance) */

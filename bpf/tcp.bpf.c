@@ -188,7 +188,7 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 
  * acknowledged (ack), oldest first, and stamp its ACK time. Usually only
  * the head is compared. Global, so it is verified once.
  */
-__noinline int ack_scan(__u64 skey, __u32 ack, __u64 conn_id)
+__noinline int ack_scan(__u64 skey, __u32 ack)
 {
 	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &skey);
 	__u64 now = bpf_ktime_get_ns();
@@ -210,7 +210,7 @@ __noinline int ack_scan(__u64 skey, __u32 ack, __u64 conn_id)
 		if (r && !r->acked_ns)
 			r->acked_ns = now;
 		if (slot->stream)
-			emit_ack(conn_id, slot->key.mid, slot->key.sesid, slot->cmd,
+			emit_ack(fifo->conn_id, slot->key.mid, slot->key.sesid, slot->cmd,
 				 now - slot->sent_ns);
 	}
 	return 0;
@@ -226,13 +226,11 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
 	__u64 key = (__u64)sk;
 	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &key);
-	struct ct_smb_sock *s;
 	struct tcphdr th;
 
 	if (!fifo || fifo->head == fifo->tail)
 		return 0;
 	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ(skb, data)) || !th.ack)
 		return 0;
-	s = bpf_map_lookup_elem(&socks, &key);
-	return ack_scan(key, bpf_ntohl(th.ack_seq), s ? s->conn_id : 0);
+	return ack_scan(key, bpf_ntohl(th.ack_seq));
 }

@@ -10,30 +10,30 @@
 
 const struct hook hooks[] = {
 	/* cifs tracepoints: the wire facts, on every kernel since 5.10 */
-	{ "smb3_cmd_enter", "cifs", HOOK_TP, 0, true, "request start: cmd, mid, session, tree" },
-	{ "smb3_cmd_done", "cifs", HOOK_TP, 0, true, "response with success status" },
-	{ "smb3_cmd_err", "cifs", HOOK_TP, 0, true, "response with error status and errno" },
-	{ "smb3_tcon", "cifs", HOOK_TP, 0, false, "tree connect end: UNC and rc" },
-	{ "smb3_reconnect", "cifs", HOOK_TP, 0, false, "reconnect decision" },
+	{ "smb3_cmd_enter", "cifs", HOOK_TP, 0, true, false, "request start: cmd, mid, session, tree" },
+	{ "smb3_cmd_done", "cifs", HOOK_TP, 0, true, false, "response with success status" },
+	{ "smb3_cmd_err", "cifs", HOOK_TP, 0, true, false, "response with error status and errno" },
+	{ "smb3_tcon", "cifs", HOOK_TP, 0, false, false, "tree connect end: UNC and rc" },
+	{ "smb3_reconnect", "cifs", HOOK_TP, 0, false, false, "reconnect decision" },
 	/* cifs functions: the mount phases and the sockets */
-	{ "cifs_smb3_do_mount", NULL, HOOK_FUNC, 3, false, "mount start, UNC, user, and its errno" },
-	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, false, "which TCP sockets are cifs's" },
-	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, false, "dialect, capabilities, phase time" },
-	{ "SMB2_sess_setup", NULL, HOOK_FUNC, 4, false, "user, domain, mechanism, rounds" },
-	{ "SMB2_tcon", NULL, HOOK_FUNC, 5, false, "tree id and share flags" },
-	{ "cifs_get_spnego_key", NULL, HOOK_FUNC, 2, false, "Kerberos upcall time and result" },
-	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, false, "request on the wire; its TCP sequence (ACKs)" },
-	{ "wait_for_free_credits", NULL, HOOK_FUNC, 5, false, "credit stalls; queue time from the wait" },
-	{ "smb2_wait_mtu_credits", NULL, HOOK_FUNC, 4, false, "credit stalls of reads and writes" },
-	{ "smb3_read_done", "cifs", HOOK_TP, 0, false, "bytes read per share" },
-	{ "smb3_write_done", "cifs", HOOK_TP, 0, false, "bytes written per share" },
-	{ "smb3_credit_timeout", "cifs", HOOK_TP, 0, false, "credit waits that gave up" },
+	{ "cifs_smb3_do_mount", NULL, HOOK_FUNC, 3, false, false, "mount start, UNC, user, and its errno" },
+	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, false, false, "which TCP sockets are cifs's" },
+	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, false, false, "dialect, capabilities, phase time" },
+	{ "SMB2_sess_setup", NULL, HOOK_FUNC, 4, false, false, "user, domain, mechanism, rounds" },
+	{ "SMB2_tcon", NULL, HOOK_FUNC, 5, false, false, "tree id and share flags" },
+	{ "cifs_get_spnego_key", NULL, HOOK_FUNC, 2, false, false, "Kerberos upcall time and result" },
+	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, false, false, "request on the wire; its TCP sequence (ACKs)" },
+	{ "wait_for_free_credits", NULL, HOOK_FUNC, 5, false, true, "credit stalls; queue time from the wait" },
+	{ "smb2_wait_mtu_credits", NULL, HOOK_FUNC, 4, false, true, "credit stalls of reads and writes" },
+	{ "smb3_read_done", "cifs", HOOK_TP, 0, false, true, "bytes read per share" },
+	{ "smb3_write_done", "cifs", HOOK_TP, 0, false, true, "bytes written per share" },
+	{ "smb3_credit_timeout", "cifs", HOOK_TP, 0, false, true, "credit waits that gave up" },
 	/* TCP underneath, filtered in the kernel to cifs's sockets */
-	{ "inet_sock_set_state", "sock", HOOK_TP, 0, true, "SYN, connect result, FIN" },
-	{ "tcp_probe", "tcp", HOOK_TP, 0, false, "ACKs of requests" },
-	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, false, "retransmits" },
-	{ "tcp_send_reset", "tcp", HOOK_TP, 0, false, "RST sent" },
-	{ "tcp_receive_reset", "tcp", HOOK_TP, 0, false, "RST received" },
+	{ "inet_sock_set_state", "sock", HOOK_TP, 0, true, false, "SYN, connect result, FIN" },
+	{ "tcp_probe", "tcp", HOOK_TP, 0, false, false, "ACKs of requests" },
+	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, false, false, "retransmits" },
+	{ "tcp_send_reset", "tcp", HOOK_TP, 0, false, false, "RST sent" },
+	{ "tcp_receive_reset", "tcp", HOOK_TP, 0, false, false, "RST received" },
 };
 const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
 
@@ -41,6 +41,7 @@ struct kernel_offer {
 	struct btf *vmlinux;
 	struct btf *cifs;	/* module BTF, NULL on kernels without it */
 	char *kallsyms;		/* cifs function names, "\nname\n" joined */
+	bool kallsyms_read;
 };
 
 const char *tracefs_dir(void)
@@ -142,7 +143,6 @@ struct kernel_offer *probe_kernel(void)
 		k->cifs = btf__load_module_btf("cifs", k->vmlinux);
 	if (!k->vmlinux || libbpf_get_error(k->cifs))
 		k->cifs = NULL;
-	k->kallsyms = read_cifs_kallsyms();
 	return k;
 }
 
@@ -171,17 +171,22 @@ static int btf_nargs(const struct kernel_offer *k, const char *fn)
 	return t ? btf_vlen(t) : -1;
 }
 
-static bool in_kallsyms(const struct kernel_offer *k, const char *fn)
+static bool in_kallsyms(struct kernel_offer *k, const char *fn)
 {
 	char pat[160];
 
+	/* read once, and only when a kprobe is considered: it is a big file */
+	if (!k->kallsyms && !k->kallsyms_read) {
+		k->kallsyms = read_cifs_kallsyms();
+		k->kallsyms_read = true;
+	}
 	if (!k->kallsyms)
 		return false;
 	snprintf(pat, sizeof(pat), "\n%s\n", fn);
 	return strstr(k->kallsyms, pat) != NULL;
 }
 
-enum hook_mode best_mode(const struct kernel_offer *k, const struct hook *h, bool allow_fentry)
+enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry)
 {
 	if (h->kind == HOOK_TP)
 		return tp_exists(h->system, h->name) ? MODE_TP : MODE_NONE;

@@ -28,6 +28,7 @@ struct hook {
 	enum hook_kind kind;
 	int nargs;		/* function arguments, as fexit_<name> declares them */
 	bool required;		/* without it there is nothing useful to trace */
+	bool aggregate_only;	/* only for the in-kernel aggregation (latency) */
 	const char *why;	/* what it gives, for -v and the README */
 };
 
@@ -46,7 +47,7 @@ struct kernel_offer;
 struct kernel_offer *probe_kernel(void);
 void free_offer(struct kernel_offer *k);
 /* The best mode for hook h; fentry only if allow_fentry. */
-enum hook_mode best_mode(const struct kernel_offer *k, const struct hook *h, bool allow_fentry);
+enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry);
 /* Does tracepoint system/name have a field called field? */
 bool tp_has_field(const char *system, const char *name, const char *field);
 const char *hook_mode_name(enum hook_mode m);

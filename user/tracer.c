@@ -28,6 +28,7 @@ struct tracer {
 	void *fn_ctx;
 	struct utsname uts;
 	int nr_cpus;
+	bool aggregate;		/* the aggregation hooks are wanted */
 };
 
 static bool verbose;
@@ -119,8 +120,36 @@ static bool cifs_present(void)
 	return !stat("/sys/module/cifs", &st);
 }
 
-/* Open the skeleton, choose a mode per hook, set the config, load. */
-static int load(struct tracer *t, const struct kernel_offer *k, const struct tracer_opts *o,
+/*
+ * The mode of each hook, fentry allowed or not, decided before loading so
+ * that the kernel's BTF we parsed is freed before libbpf parses its own
+ * copy (peak memory).
+ */
+struct modes {
+	enum hook_mode m[2][32];	/* [allow_fentry][hook] */
+};
+
+static void choose_modes(struct kernel_offer *k, const struct tracer_opts *o,
+			 struct modes *out)
+{
+	for (int i = 0; i < nr_hooks; i++) {
+		if (hooks[i].aggregate_only && !o->aggregate) {
+			out->m[1][i] = out->m[0][i] = MODE_NONE;
+			continue;
+		}
+		out->m[1][i] = best_mode(k, &hooks[i], true);
+		/*
+		 * The fallback if the kernel refuses tracing programs: a function
+		 * in the module's BTF is a symbol a kprobe can take, so the big
+		 * kallsyms is read only for functions BTF does not describe.
+		 */
+		out->m[0][i] = out->m[1][i] == MODE_FENTRY ? MODE_KPROBE :
+			       best_mode(k, &hooks[i], false);
+	}
+}
+
+/* Open the skeleton, set each hook's programs to load, set the config, load. */
+static int load(struct tracer *t, const struct modes *md, const struct tracer_opts *o,
 		bool allow_fentry)
 {
 	struct bpf_program *p, *use[2];
@@ -131,12 +160,14 @@ static int load(struct tracer *t, const struct kernel_offer *k, const struct tra
 		return -errno;
 	bpf_object__for_each_program(p, t->skel->obj)
 		bpf_program__set_autoload(p, false);
+	/* the ring carries every request only for events and record */
+	bpf_map__set_max_entries(t->skel->maps.events, o->emit_requests ? 4 << 20 : 1 << 20);
 
 	for (int i = 0; i < nr_hooks; i++) {
-		enum hook_mode m = best_mode(k, &hooks[i], allow_fentry);
+		enum hook_mode m = md->m[allow_fentry][i];
 
 		if (m == MODE_FENTRY && progs_of(t, i, m, use) == 0)
-			m = best_mode(k, &hooks[i], false);
+			m = md->m[0][i];
 		if (progs_of(t, i, m, use) == 0)
 			m = MODE_NONE;
 		t->state[i] = (struct hook_state){ .mode = m };
@@ -154,6 +185,7 @@ static int load(struct tracer *t, const struct kernel_offer *k, const struct tra
 	t->skel->rodata->emit_requests = o->emit_requests;
 	t->skel->rodata->slow_ns = o->slow_ns;
 	t->skel->rodata->target_tgid = o->target_tgid;
+	t->skel->rodata->aggregate = o->aggregate;
 	/* 6.12's netfs read/write tracepoints carry two ids first */
 	t->skel->rodata->rw_arg_shift =
 		tp_has_field("cifs", "smb3_read_done", "rreq_debug_id") ? 2 : 0;
@@ -210,6 +242,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 {
 	struct kernel_offer *k = NULL;
+	__u64 t0, t1, t2;
+	struct modes md = {};
 	struct tracer *t;
 	struct stat st;
 	int err;
@@ -242,6 +276,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		free(t);
 		return 1;
 	}
+	t0 = monotonic_ns_now();
 	k = probe_kernel();
 	if (!t || !k) {
 		fprintf(stderr, "cifstrace: out of memory\n");
@@ -250,23 +285,31 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		return 1;
 	}
 	uname(&t->uts);
+	t->aggregate = opts->aggregate;
+	choose_modes(k, opts, &md);
+	free_offer(k);
+	t1 = monotonic_ns_now();
 
 	/* fentry first; some kernels refuse tracing programs: then kprobes */
-	err = load(t, k, opts, true);
+	err = load(t, &md, opts, true);
 	if (err)
-		err = load(t, k, opts, false);
-	free_offer(k);
+		err = load(t, &md, opts, false);
 	if (err) {
 		fprintf(stderr, "cifstrace: failed to load BPF programs: %s%s\n",
 			strerror(-err), opts->verbose ? "" : " (run with -v for details)");
 		free(t);
 		return 2;
 	}
+	t2 = monotonic_ns_now();
 	err = attach(t);
 	if (err) {
 		tracer_close(t);
 		return err;
 	}
+	if (opts->verbose)
+		fprintf(stderr, "cifstrace: probed the kernel in %llu ms, loaded in %llu ms, "
+				"attached in %llu ms\n", (t1 - t0) / 1000000, (t2 - t1) / 1000000,
+			(monotonic_ns_now() - t2) / 1000000);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
 	if (!t->rb) {
 		fprintf(stderr, "cifstrace: cannot open the ring buffer: %s\n", strerror(errno));
@@ -345,6 +388,58 @@ static long read_map(int fd, size_t ksz, size_t voff, size_t elsz, void **arr)
 	read_map(bpf_map__fd((t)->skel->maps.map), sizeof(((type *)0)->k),		\
 		 offsetof(type, v), sizeof(type), (void **)(arr))
 
+/* The histograms are per CPU: each entry summed over the CPUs. */
+static long read_hists(struct tracer *t, struct snap_hist **out)
+{
+	int fd = bpf_map__fd(t->skel->maps.hists), ncpu = t->nr_cpus > 0 ? t->nr_cpus : 1;
+	struct ct_hist *vals = calloc(ncpu, sizeof(*vals));
+	struct ct_hist_key key, next, *prev = NULL;
+	struct snap_hist *a = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!vals)
+		return -1;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct snap_hist *h;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		if (n == cap) {
+			struct snap_hist *bigger = realloc(a, (cap = cap ? 2 * cap : 64) * sizeof(*a));
+
+			if (!bigger) {
+				free(a);
+				free(vals);
+				return -1;
+			}
+			a = bigger;
+		}
+		h = &a[n++];
+		memset(h, 0, sizeof(*h));
+		h->k = key;
+		for (int c = 0; c < ncpu; c++) {
+			const struct ct_hist *v = &vals[c];
+
+			h->v.count += v->count;
+			h->v.errors += v->errors;
+			h->v.total_ns += v->total_ns;
+			if (v->max_ns > h->v.max_ns)
+				h->v.max_ns = v->max_ns;
+			h->v.split_count += v->split_count;
+			h->v.queue_ns += v->queue_ns;
+			h->v.network_ns += v->network_ns;
+			h->v.server_ns += v->server_ns;
+			for (int b = 0; b < CT_HIST_SLOTS; b++)
+				h->v.slots[b] += v->slots[b];
+		}
+	}
+	free(vals);
+	*out = a;
+	return n;
+}
+
 int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s)
 {
 	struct snap_req *req = NULL;
@@ -372,7 +467,7 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s)
 	if (tracer_snapshot_inflight(t, s))
 		return -ENOMEM;
 	tracer_stats(t, s->stat);
-	nh = READ_MAP(t, hists, &s->hist, struct snap_hist);
+	nh = read_hists(t, &s->hist);
 	ne = read_map(bpf_map__fd(t->skel->maps.errs), sizeof(struct ct_err_key),
 		      offsetof(struct snap_err, n), sizeof(struct snap_err), (void **)&s->err);
 	nio = READ_MAP(t, io, &s->io, struct snap_io);
@@ -427,9 +522,17 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 	fprintf(out, "%-22s %-17s %-9s %s\n", "HOOK", "ATTACHED AS", "STATUS", "GIVES");
 	for (int i = 0; i < nr_hooks; i++) {
 		const struct hook_state *s = &t->state[i];
+		struct bpf_program *use[2];
+		const char *as = hook_mode_name(s->mode);
 
-		fprintf(out, "%-22s %-17s %-9s %s\n", hooks[i].name, hook_mode_name(s->mode),
-			s->attached ? "ok" : s->mode == MODE_NONE ? "-" : "FAILED", hooks[i].why);
+		/* function hooks that need only one side say which */
+		if (hooks[i].kind == HOOK_FUNC && progs_of(t, i, s->mode, use) == 1)
+			as = s->mode == MODE_FENTRY ? (use[0] ? "fentry" : "fexit") :
+			     use[0] ? "kprobe" : "kretprobe";
+		fprintf(out, "%-22s %-17s %-9s %s\n", hooks[i].name,
+			hooks[i].aggregate_only && !t->aggregate ? "-" : as,
+			s->attached ? "ok" : hooks[i].aggregate_only && !t->aggregate ? "off" :
+			s->mode == MODE_NONE ? "-" : "FAILED", hooks[i].why);
 	}
 }
 

@@ -18,6 +18,7 @@ struct tracer_opts {
 	bool emit_requests;	/* stream every completed request (events, record) */
 	__u64 slow_ns;		/* stream requests at least this slow (0: off) */
 	__u32 target_tgid;	/* count only this process's requests (0: all) */
+	bool aggregate;		/* histograms, credits, bytes (latency, exporter) */
 };
 
 /* Return 0 to go on, non-zero to stop polling. */

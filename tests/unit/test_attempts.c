@@ -390,6 +390,53 @@ static void every_class_has_a_stable_name(void **state)
 	assert_int_equal(n, 19);
 }
 
+/*
+ * Live diagnose streams no data-plane requests: the oldest unanswered one
+ * of an established connection comes from the kernel's in-flight table
+ * once a second (INFLIGHT). Once it has waited --hang-after it is reported
+ * hung, once; the reconnect that follows names it.
+ */
+static void in_flight_snapshots_report_a_hung_established_mount(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+	struct ct_event e = ev(0, CT_EV_INFLIGHT, 77, 9);
+
+	e.cmd = 16;			/* QUERY_INFO */
+	e.mid = 42;
+	e.flags = CT_F_LATENCY | CT_F_SENT | CT_F_ACKED;
+	e.req.queue_ns = 1 * MS;
+	e.req.network_ns = 1 * MS;
+	for (int t = 3; t <= 24; t++) {	/* every second until the reconnect */
+		e.ts_ns = (100 + t) * S;
+		e.latency_ns = t * S;	/* entered at 100 s */
+		e.req.server_ns = e.latency_ns - 2 * MS;
+		engine_feed(en, &e);
+	}
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.r[0].o, OUTCOME_HUNG);
+	assert_string_equal(s.r[0].class, "server-unresponsive");
+	assert_non_null(strstr(s.r[0].summary, "QUERY_INFO (mid 42) has waited"));
+
+	struct ct_event rc = ev(125 * S, CT_EV_RECONNECT, 0, 9);
+
+	engine_feed(en, &rc);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.r[1].o, OUTCOME_FAILED);
+	assert_non_null(strstr(s.r[1].summary, "mid 42) waited"));
+
+	/* a snapshot long before a later reconnect is not its evidence */
+	e.ts_ns = 200 * S;
+	e.latency_ns = 1 * S;
+	e.mid = 43;
+	engine_feed(en, &e);
+	rc.ts_ns = 300 * S;
+	engine_feed(en, &rc);
+	assert_int_equal(s.n, 3);
+	assert_null(strstr(s.r[2].summary, "mid 43"));
+	engine_free(en);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +448,7 @@ int main(void)
 		cmocka_unit_test(a_slow_client_between_steps_is_not_a_hang),
 		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),
 		cmocka_unit_test(reconnect_of_an_established_mount_is_server_unresponsive),
+		cmocka_unit_test(in_flight_snapshots_report_a_hung_established_mount),
 		cmocka_unit_test(session_status_decides_the_auth_class),
 		cmocka_unit_test(unanswered_session_and_tree_requests),
 		cmocka_unit_test(connect_error_is_unreachable),
