@@ -69,6 +69,7 @@ struct conn_stats_map {
 	__uint(max_entries, 1024);
 	__type(key, __u64);
 	__type(value, struct ct_conn_stats);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
 };
 extern struct conn_stats_map conn_stats SEC(".maps");
 
@@ -142,6 +143,7 @@ struct hists_map {
 	__uint(max_entries, 8192);
 	__type(key, struct ct_hist_key);
 	__type(value, struct ct_hist);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
 };
 extern struct hists_map hists SEC(".maps");
 
@@ -150,6 +152,7 @@ struct errs_map {
 	__uint(max_entries, 4096);
 	__type(key, struct ct_err_key);
 	__type(value, __u64);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
 };
 extern struct errs_map errs SEC(".maps");
 
@@ -158,6 +161,7 @@ struct io_map {
 	__uint(max_entries, 4096);
 	__type(key, struct ct_tree_key);
 	__type(value, struct ct_io);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
 };
 extern struct io_map io SEC(".maps");
 
@@ -174,6 +178,7 @@ struct socks_map {
 	__uint(max_entries, 1024);
 	__type(key, __u64);
 	__type(value, struct ct_smb_sock);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
 };
 extern struct socks_map socks SEC(".maps");
 
@@ -209,6 +214,7 @@ struct inflight_map {
 	__uint(max_entries, 1024);
 	__type(key, __u64);
 	__type(value, struct ct_ack_fifo);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
 };
 extern struct inflight_map inflight SEC(".maps");
 

@@ -145,9 +145,17 @@ static __always_inline void account(struct ct_hist_key *hk, __u64 latency, __u64
 		stat_inc(CT_STAT_ERRS_FULL);
 }
 
-static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
-				       bool err, __u32 status, int rc)
+/*
+ * Both response tracepoints end here. Global, so it is verified once;
+ * a global function takes five scalars: tid_err_cmd = tid << 32 |
+ * err << 16 | cmd, status_rc = status << 32 | (u32)rc.
+ */
+__noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 status_rc)
 {
+	__u32 tid = tid_err_cmd >> 32, status = status_rc >> 32;
+	__u16 cmd = (__u16)tid_err_cmd;
+	bool err = (tid_err_cmd >> 16) & 1;
+	int rc = (int)(__u32)status_rc;
 	struct ct_req_key k = { .sesid = sesid, .mid = mid };
 	struct ct_req *r = sesid ? bpf_map_lookup_elem(&reqs, &k) : NULL;
 	__u64 now = bpf_ktime_get_ns(), latency, enter, sent, acked;
@@ -227,14 +235,15 @@ static __always_inline int on_response(__u32 tid, __u64 sesid, __u16 cmd, __u64 
 SEC("raw_tp/smb3_cmd_done")
 int BPF_PROG(tp_smb3_cmd_done, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 {
-	return on_response(tid, sesid, cmd, mid, false, 0, 0);
+	return on_response(sesid, mid, (__u64)tid << 32 | cmd, 0);
 }
 
 SEC("raw_tp/smb3_cmd_err")
 int BPF_PROG(tp_smb3_cmd_err, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
 	     __u32 status, int rc)
 {
-	return on_response(tid, sesid, cmd, mid, true, status, rc);
+	return on_response(sesid, mid, (__u64)tid << 32 | 1 << 16 | cmd,
+			   (__u64)status << 32 | (__u32)rc);
 }
 
 /* ------------------------------------------------- send: on the wire */

@@ -46,13 +46,18 @@ static __always_inline struct ct_smb_sock *smb_sock_of(struct sock *sk, __u64 *k
 	return sk ? bpf_map_lookup_elem(&socks, key) : NULL;
 }
 
-static __always_inline void emit_connect(struct sock *sk, struct ct_smb_sock *s, __u32 result,
-					 int err)
+/* A connect fact about cifs socket skey. Global: verified once, not per use. */
+__noinline int emit_connect(__u64 skey, __u32 result, int err)
 {
-	struct ct_event *e = ev_new_softirq(CT_EV_CONNECT, s->conn_id);
+	struct ct_smb_sock *s = bpf_map_lookup_elem(&socks, &skey);
+	struct sock *sk = (struct sock *)skey;
+	struct ct_event *e;
 
+	if (!s)
+		return 0;
+	e = ev_new_softirq(CT_EV_CONNECT, s->conn_id);
 	if (!e)
-		return;
+		return 0;
 	e->pid = s->pid;
 	__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
 	ev_sock_addrs(e, sk);
@@ -62,6 +67,7 @@ static __always_inline void emit_connect(struct sock *sk, struct ct_smb_sock *s,
 	if (err)
 		ev_rc(e, -err);
 	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 SEC("raw_tp/inet_sock_set_state")
@@ -91,9 +97,7 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
 		key = (__u64)sk;
 		bpf_map_update_elem(&socks, &key, &fresh, BPF_ANY);
-		s = bpf_map_lookup_elem(&socks, &key);
-		if (s)
-			emit_connect(sk, s, CT_CONNECT_STARTED, 0);
+		emit_connect(key, CT_CONNECT_STARTED, 0);
 		return 0;
 	}
 
@@ -102,12 +106,12 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 		return 0;
 
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
-		emit_connect(sk, s, CT_CONNECT_OK, 0);
+		emit_connect(key, CT_CONNECT_OK, 0);
 	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
 		int err = BPF_CORE_READ(sk, sk_err);
 
-		emit_connect(sk, s, err == ECONNREFUSED ? CT_CONNECT_REFUSED :
-				    err ? CT_CONNECT_ERROR : CT_CONNECT_TIMEOUT, err);
+		emit_connect(key, err == ECONNREFUSED ? CT_CONNECT_REFUSED :
+				  err ? CT_CONNECT_ERROR : CT_CONNECT_TIMEOUT, err);
 	} else if (oldstate == TCP_ESTABLISHED && newstate == TCP_CLOSE_WAIT) {
 		struct ct_event *e = ev_new_softirq(CT_EV_TCP_FIN, s->conn_id);
 

@@ -10,30 +10,52 @@
 
 const struct hook hooks[] = {
 	/* cifs tracepoints: the wire facts, on every kernel since 5.10 */
-	{ "smb3_cmd_enter", "cifs", HOOK_TP, 0, true, false, "request start: cmd, mid, session, tree" },
-	{ "smb3_cmd_done", "cifs", HOOK_TP, 0, true, false, "response with success status" },
-	{ "smb3_cmd_err", "cifs", HOOK_TP, 0, true, false, "response with error status and errno" },
-	{ "smb3_tcon", "cifs", HOOK_TP, 0, false, false, "tree connect end: UNC and rc" },
-	{ "smb3_reconnect", "cifs", HOOK_TP, 0, false, false, "reconnect decision" },
+	{ "smb3_cmd_enter", "cifs", HOOK_TP, 0, HOOK_REQUIRED,
+	  "request start: cmd, mid, session, tree" },
+	{ "smb3_cmd_done", "cifs", HOOK_TP, 0, HOOK_REQUIRED,
+	  "response with success status" },
+	{ "smb3_cmd_err", "cifs", HOOK_TP, 0, HOOK_REQUIRED,
+	  "response with error status and errno" },
+	{ "smb3_tcon", "cifs", HOOK_TP, 0, 0,
+	  "tree connect end: UNC and rc" },
+	{ "smb3_reconnect", "cifs", HOOK_TP, 0, 0,
+	  "reconnect decision" },
 	/* cifs functions: the mount phases and the sockets */
-	{ "cifs_smb3_do_mount", NULL, HOOK_FUNC, 3, false, false, "mount start, UNC, user, and its errno" },
-	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, false, false, "which TCP sockets are cifs's" },
-	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, false, false, "dialect, capabilities, phase time" },
-	{ "SMB2_sess_setup", NULL, HOOK_FUNC, 4, false, false, "user, domain, mechanism, rounds" },
-	{ "SMB2_tcon", NULL, HOOK_FUNC, 5, false, false, "tree id and share flags" },
-	{ "cifs_get_spnego_key", NULL, HOOK_FUNC, 2, false, false, "Kerberos upcall time and result" },
-	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, false, false, "request on the wire; its TCP sequence (ACKs)" },
-	{ "wait_for_free_credits", NULL, HOOK_FUNC, 5, false, true, "credit stalls; queue time from the wait" },
-	{ "smb2_wait_mtu_credits", NULL, HOOK_FUNC, 4, false, true, "credit stalls of reads and writes" },
-	{ "smb3_read_done", "cifs", HOOK_TP, 0, false, true, "bytes read per share" },
-	{ "smb3_write_done", "cifs", HOOK_TP, 0, false, true, "bytes written per share" },
-	{ "smb3_credit_timeout", "cifs", HOOK_TP, 0, false, true, "credit waits that gave up" },
+	{ "cifs_smb3_do_mount", NULL, HOOK_FUNC, 3, 0,
+	  "mount start, UNC, user, and its errno" },
+	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, 0,
+	  "which TCP sockets are cifs's" },
+	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, 0,
+	  "dialect, capabilities, phase time" },
+	{ "SMB2_sess_setup", NULL, HOOK_FUNC, 4, 0,
+	  "user, domain, mechanism, rounds" },
+	{ "SMB2_tcon", NULL, HOOK_FUNC, 5, 0,
+	  "tree id and share flags" },
+	{ "cifs_get_spnego_key", NULL, HOOK_FUNC, 2, 0,
+	  "Kerberos upcall time and result" },
+	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, HOOK_HOT,
+	  "request on the wire; its TCP sequence (ACKs)" },
+	{ "wait_for_free_credits", NULL, HOOK_FUNC, 5, HOOK_AGGREGATE | HOOK_HOT,
+	  "credit stalls; queue time from the wait" },
+	{ "smb2_wait_mtu_credits", NULL, HOOK_FUNC, 4, HOOK_AGGREGATE | HOOK_HOT,
+	  "credit stalls of reads and writes" },
+	{ "smb3_read_done", "cifs", HOOK_TP, 0, HOOK_AGGREGATE,
+	  "bytes read per share" },
+	{ "smb3_write_done", "cifs", HOOK_TP, 0, HOOK_AGGREGATE,
+	  "bytes written per share" },
+	{ "smb3_credit_timeout", "cifs", HOOK_TP, 0, HOOK_AGGREGATE,
+	  "credit waits that gave up" },
 	/* TCP underneath, filtered in the kernel to cifs's sockets */
-	{ "inet_sock_set_state", "sock", HOOK_TP, 0, true, false, "SYN, connect result, FIN" },
-	{ "tcp_probe", "tcp", HOOK_TP, 0, false, false, "ACKs of requests" },
-	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, false, false, "retransmits" },
-	{ "tcp_send_reset", "tcp", HOOK_TP, 0, false, false, "RST sent" },
-	{ "tcp_receive_reset", "tcp", HOOK_TP, 0, false, false, "RST received" },
+	{ "inet_sock_set_state", "sock", HOOK_TP, 0, HOOK_REQUIRED,
+	  "SYN, connect result, FIN" },
+	{ "tcp_probe", "tcp", HOOK_TP, 0, 0,
+	  "ACKs of requests" },
+	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, 0,
+	  "retransmits" },
+	{ "tcp_send_reset", "tcp", HOOK_TP, 0, 0,
+	  "RST sent" },
+	{ "tcp_receive_reset", "tcp", HOOK_TP, 0, 0,
+	  "RST received" },
 };
 const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
 
@@ -191,8 +213,11 @@ enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allo
 	if (h->kind == HOOK_TP)
 		return tp_exists(h->system, h->name) ? MODE_TP : MODE_NONE;
 	/* fexit finds the return value by position: the prototype must match */
-	if (allow_fentry && btf_nargs(k, h->name) == h->nargs)
+	if (allow_fentry && (h->flags & HOOK_HOT) && btf_nargs(k, h->name) == h->nargs)
 		return MODE_FENTRY;
+	/* a function the module's BTF describes is a symbol a kprobe can take */
+	if (btf_nargs(k, h->name) >= 0)
+		return MODE_KPROBE;
 	return in_kallsyms(k, h->name) ? MODE_KPROBE : MODE_NONE;
 }
 

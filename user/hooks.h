@@ -15,6 +15,16 @@
 
 enum hook_kind { HOOK_TP, HOOK_FUNC };
 
+/* struct hook.flags */
+#define HOOK_REQUIRED	(1u << 0)	/* without it there is nothing useful to trace */
+#define HOOK_AGGREGATE	(1u << 1)	/* only for the in-kernel aggregation (latency) */
+/*
+ * Runs for every SMB request: fentry/fexit where the module has BTF (the
+ * cheapest to run). Other function hooks (mount phases, rare) use kprobes,
+ * which load and attach several times faster: no BTF search per program.
+ */
+#define HOOK_HOT	(1u << 2)
+
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */
 	MODE_TP,
@@ -27,8 +37,7 @@ struct hook {
 	const char *system;	/* tracefs system of a tracepoint */
 	enum hook_kind kind;
 	int nargs;		/* function arguments, as fexit_<name> declares them */
-	bool required;		/* without it there is nothing useful to trace */
-	bool aggregate_only;	/* only for the in-kernel aggregation (latency) */
+	unsigned int flags;	/* HOOK_* below */
 	const char *why;	/* what it gives, for -v and the README */
 };
 

@@ -133,7 +133,7 @@ static void choose_modes(struct kernel_offer *k, const struct tracer_opts *o,
 			 struct modes *out)
 {
 	for (int i = 0; i < nr_hooks; i++) {
-		if (hooks[i].aggregate_only && !o->aggregate) {
+		if ((hooks[i].flags & HOOK_AGGREGATE) && !o->aggregate) {
 			out->m[1][i] = out->m[0][i] = MODE_NONE;
 			continue;
 		}
@@ -220,7 +220,7 @@ static int attach(struct tracer *t)
 			}
 			t->links[t->nr_links++] = link;
 		}
-		if (hooks[i].required && !s->attached) {
+		if ((hooks[i].flags & HOOK_REQUIRED) && !s->attached) {
 			fprintf(stderr, "cifstrace: cannot attach to %s (%s): %s\n",
 				hooks[i].name, hook_mode_name(s->mode),
 				s->mode == MODE_NONE ? "not offered by this kernel" : strerror(-s->err));
@@ -530,8 +530,8 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 			as = s->mode == MODE_FENTRY ? (use[0] ? "fentry" : "fexit") :
 			     use[0] ? "kprobe" : "kretprobe";
 		fprintf(out, "%-22s %-17s %-9s %s\n", hooks[i].name,
-			hooks[i].aggregate_only && !t->aggregate ? "-" : as,
-			s->attached ? "ok" : hooks[i].aggregate_only && !t->aggregate ? "off" :
+			(hooks[i].flags & HOOK_AGGREGATE) && !t->aggregate ? "-" : as,
+			s->attached ? "ok" : (hooks[i].flags & HOOK_AGGREGATE) && !t->aggregate ? "off" :
 			s->mode == MODE_NONE ? "-" : "FAILED", hooks[i].why);
 	}
 }
