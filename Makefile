@@ -3,6 +3,7 @@
 #   make          build build/cifstrace (installs missing Debian packages)
 #   make test     unit tests on the host + guest tests under qemu
 #   make demo     boot a guest, break some mounts, watch cifstrace explain them
+#   make bench    cifstrace's overhead against tcpdump, trace-cmd and bpftrace
 #   make deps     install the Debian packages the build and tests need
 
 OUTPUT   := build
@@ -35,7 +36,7 @@ TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test unit-test guest-test fuzz demo clean
+.PHONY: all deps test unit-test guest-test fuzz demo bench clean
 .DELETE_ON_ERROR:
 
 all: deps $(OUTPUT)/cifstrace
@@ -98,6 +99,10 @@ test: deps $(OUTPUT)/cifstrace $(UNIT_TESTS) $(OUTPUT)/fuzz_stream
 
 demo: deps $(OUTPUT)/cifstrace
 	@tests/demo/run
+
+# A benchmark, not a test: tables of overhead measured side by side.
+bench: deps $(OUTPUT)/cifstrace
+	@tests/bench/run
 
 clean:
 	rm -rf $(OUTPUT)

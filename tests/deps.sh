@@ -14,6 +14,10 @@ pkgs=(
 	# what runs inside the guest (from the host's root over 9p)
 	samba smbclient cifs-utils keyutils iproute2 nftables
 )
+# make bench: the peers it measures, and the workload generator
+if [ "${1:-}" = bench ]; then
+	pkgs+=(fio tcpdump trace-cmd bpftrace time jq)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -240,7 +240,10 @@ storm() {
 	local in0 in1
 	busybox nc -l -p 9999 >/dev/null 2>&1 &
 	local srv=$!
-	sleep 0.3
+	for _ in $(seq 1 100); do
+		ss -Hltn 'sport = :9999' | grep -q . && break
+		sleep 0.1
+	done
 	in0=$(awk '/^Tcp:/ && $11 ~ /^[0-9]+$/ {print $11}' /proc/net/snmp)
 	dd if=/dev/zero bs=64k count=1024 2>/dev/null | busybox nc 127.0.0.1 9999
 	wait $srv 2>/dev/null

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The guest side of `make demo` (run by tests/demo/run inside tests/vm/run):
 # Samba with some broken shares and users, `cifstrace diagnose` attached,
-# then a scripted sequence of mounts, each announced with a "### demo:" line.
+# then a scripted sequence of mounts, each announced with a "### demo:" line;
+# then `cifstrace latency` over a workload on a working mount.
 # Always exits 0 once the sequence has run.
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -85,8 +86,32 @@ try //127.0.0.1/data username=alice,password=secret
 # shellcheck disable=SC2086
 kill -CONT $smbd
 
-say "done; stopping cifstrace"
+say "done; stopping cifstrace diagnose"
 kill -INT $tracer
 wait $tracer
+
+# The second half: where the time goes on a mount that works.
+mount -t cifs //127.0.0.1/data /mnt/demo -o username=alice,password=secret
+say "mounted //127.0.0.1/data before starting cifstrace latency --slower 150; a workload runs, then 100 ms of delay is added on loopback (tc netem) for a few more operations"
+"$CIFSTRACE" latency --slower 150 2>"$W/latency.err" &
+tracer=$!
+for _ in $(seq 1 300); do
+	grep -q "tracing the SMB client" "$W/latency.err" && break
+	kill -0 $tracer 2>/dev/null || break
+	sleep 0.1
+done
+for i in $(seq 1 30); do echo "file $i" >/mnt/demo/f$i; done
+dd if=/dev/zero of=/mnt/demo/big bs=64k count=32 conv=fsync 2>/dev/null
+cat /mnt/demo/big >/dev/null
+for i in $(seq 1 30); do stat /mnt/demo/f$i >/dev/null; rm -f /mnt/demo/f$i; done
+if tc qdisc add dev lo root netem delay 100ms 2>/dev/null; then
+	for i in 1 2 3; do stat /mnt/demo/slow-$i >/dev/null 2>&1; done
+	tc qdisc del dev lo root
+fi
+rm -f /mnt/demo/big
+sleep 0.5
+kill -INT $tracer
+wait $tracer
+umount /mnt/demo
 "$VM/samba-stop" >/dev/null 2>&1
 exit 0
