@@ -220,7 +220,7 @@ extern struct inflight_map inflight SEC(".maps");
 
 /* Global functions: verified once, shared by the files. */
 __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency);
-__noinline int ack_scan(__u64 skey, __u32 ack);
+__noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data);
 __noinline int phase_round(__u64 mid, __u64 sesid, __u64 status_rc, __u64 latency,
 			   __u64 tid_err_cmd);
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,

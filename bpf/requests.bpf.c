@@ -106,10 +106,39 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 	return 0;
 }
 
+/*
+ * The time split of a completed request: 0 parts unknown, else CT_F_SENT
+ * with the queue time, and CT_F_ACKED (network, server) or CT_F_JOINT
+ * (network + server in network_ns) when its ACK was seen.
+ */
+struct split {
+	__u64 queue_ns, network_ns, server_ns;
+	__u32 flags;
+};
+
+static __always_inline void split_of(struct split *sp, __u64 enter, __u64 sent, __u64 acked,
+				     bool ack_with_data, __u64 now)
+{
+	sp->flags = 0;
+	if (!sent || sent < enter || now < sent)
+		return;
+	sp->queue_ns = sent - enter;
+	sp->flags = CT_F_SENT;
+	if (!acked || acked < sent || now < acked)
+		return;
+	if (ack_with_data) {
+		sp->network_ns = now - sent;
+		sp->flags |= CT_F_JOINT;
+	} else {
+		sp->network_ns = acked - sent;
+		sp->server_ns = now - acked;
+		sp->flags |= CT_F_ACKED;
+	}
+}
+
 /* Add a completed request to its histogram and error counters. */
-static __always_inline void account(struct ct_hist_key *hk, __u64 latency, __u64 enter,
-				    __u64 sent, __u64 acked, __u64 now, bool err,
-				    __u32 status)
+static __always_inline void account(struct ct_hist_key *hk, __u64 latency,
+				    const struct split *sp, bool err, __u32 status)
 {
 	struct ct_hist *h = lookup_or_init(&hists, hk, &zero_hist);
 	__u32 slot = log2l(latency / 1000);
@@ -126,11 +155,17 @@ static __always_inline void account(struct ct_hist_key *hk, __u64 latency, __u64
 	h->total_ns += latency;
 	if (latency > h->max_ns)
 		h->max_ns = latency;
-	if (sent >= enter && acked >= sent && now >= acked && sent && acked) {
+	if (sp->flags & CT_F_SENT) {
+		h->sent_count++;
+		h->queue_ns += sp->queue_ns;
+	}
+	if (sp->flags & CT_F_ACKED) {
 		h->split_count++;
-		h->queue_ns += sent - enter;
-		h->network_ns += acked - sent;
-		h->server_ns += now - acked;
+		h->network_ns += sp->network_ns;
+		h->server_ns += sp->server_ns;
+	} else if (sp->flags & CT_F_JOINT) {
+		h->joint_count++;
+		h->joint_ns += sp->network_ns;
 	}
 	if (!err)
 		return;
@@ -158,9 +193,10 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 	int rc = (int)(__u32)status_rc;
 	struct ct_req_key k = { .sesid = sesid, .mid = mid };
 	struct ct_req *r = sesid ? bpf_map_lookup_elem(&reqs, &k) : NULL;
-	__u64 now = bpf_ktime_get_ns(), latency, enter, sent, acked;
+	__u64 now = bpf_ktime_get_ns(), latency;
 	struct ct_hist_key hk = { .sesid = sesid, .cmd = cmd };
 	struct ct_event *e;
+	struct split sp = {};
 	bool stream;
 
 	/*
@@ -178,10 +214,8 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 	 */
 	if (!r)
 		return 0;
-	enter = r->enter_ns;
-	sent = r->sent_ns;
-	acked = r->acked_ns;
-	latency = now - enter;
+	latency = now - r->enter_ns;
+	split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
 	stream = r->stream;
 	hk.conn_id = r->conn_id;
 	hk.tid = r->tid;
@@ -192,7 +226,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 			hk.conn_id = ph->conn_id;
 	}
 	if (aggregate)
-		account(&hk, latency, enter, sent, acked, now, err, status);
+		account(&hk, latency, &sp, err, status);
 
 	if (stream || emit_requests || (slow_ns && latency >= slow_ns)) {
 		e = ev_new_ctx(CT_EV_RESPONSE, hk.conn_id, false);
@@ -208,15 +242,10 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 			if (err)
 				ev_rc(e, rc);
 			ev_latency(e, latency);
-			if (sent >= enter && sent) {
-				e->req.queue_ns = sent - enter;
-				e->flags |= CT_F_SENT;
-				if (acked >= sent && now >= acked) {
-					e->req.network_ns = acked - sent;
-					e->req.server_ns = now - acked;
-					e->flags |= CT_F_ACKED;
-				}
-			}
+			e->req.queue_ns = sp.queue_ns;
+			e->req.network_ns = sp.network_ns;
+			e->req.server_ns = sp.server_ns;
+			e->flags |= sp.flags;
 			if (slow_ns && latency >= slow_ns)
 				e->flags |= CT_F_SLOW;
 			bpf_ringbuf_submit(e, 0);
@@ -342,7 +371,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 	 * tcp_probe has fired already, so look at snd_una now.
 	 */
 	if (fifo)
-		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)sk, snd_una));
+		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)sk, snd_una), 0);
 }
 
 SEC("fexit/__smb_send_rqst")

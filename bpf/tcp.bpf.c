@@ -189,10 +189,12 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 
 
 /*
  * Pop every request on socket skey whose last byte the peer has
- * acknowledged (ack), oldest first, and stamp its ACK time. Usually only
- * the head is compared. Global, so it is verified once.
+ * acknowledged (ack), oldest first, and stamp its ACK time; with_data:
+ * the ACK came on a segment carrying data, most likely the answer itself
+ * (the server's TCP delayed its ACK), so network and server time cannot
+ * be told apart. Usually only the head is compared. Global: verified once.
  */
-__noinline int ack_scan(__u64 skey, __u32 ack)
+__noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data)
 {
 	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &skey);
 	__u64 now = bpf_ktime_get_ns();
@@ -211,8 +213,10 @@ __noinline int ack_scan(__u64 skey, __u32 ack)
 		fifo->head = h + 1;
 		struct ct_req *r = bpf_map_lookup_elem(&reqs, &slot->key);
 
-		if (r && !r->acked_ns)
+		if (r && !r->acked_ns) {
 			r->acked_ns = now;
+			r->ack_with_data = with_data;
+		}
 		if (slot->stream)
 			emit_ack(fifo->conn_id, slot->key.mid, slot->key.sesid, slot->cmd,
 				 now - slot->sent_ns);
@@ -236,5 +240,5 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 		return 0;
 	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ(skb, data)) || !th.ack)
 		return 0;
-	return ack_scan(key, bpf_ntohl(th.ack_seq));
+	return ack_scan(key, bpf_ntohl(th.ack_seq), BPF_CORE_READ(skb, len) > th.doff * 4);
 }

@@ -83,6 +83,8 @@ enum ct_event_type {
 #define CT_F_SENT	(1u << 7)	/* .req.queue_ns is valid (the send was seen) */
 #define CT_F_ACKED	(1u << 8)	/* .req.network_ns and .req.server_ns are valid */
 #define CT_F_SLOW	(1u << 9)	/* sent because it was slower than the threshold */
+#define CT_F_JOINT	(1u << 10)	/* the ACK came with the answer: .req.network_ns
+					 * holds network + server, not separable */
 
 /* CT_EV_CONNECT result */
 enum ct_connect_result {
@@ -155,8 +157,11 @@ struct ct_event {
 		 * A request's time split (RESPONSE, INFLIGHT): queue = entered
 		 * (or started waiting for credits) -> on the wire; network = on
 		 * the wire -> the server's TCP ACKed its last byte; server =
-		 * ACK -> response. pid/comm of the event are the task that
-		 * issued the request, even when cifsd took the response.
+		 * ACK -> response. When the server answered before its TCP sent
+		 * an ACK of its own (delayed ACK), the answer carries the ACK:
+		 * then network and server cannot be told apart (CT_F_JOINT).
+		 * pid/comm of the event are the task that issued the request,
+		 * even when cifsd took the response.
 		 */
 		struct {
 			__u64 queue_ns;
@@ -200,10 +205,13 @@ struct ct_hist {
 	__u64 errors;		/* responses with an error status */
 	__u64 total_ns;
 	__u64 max_ns;
-	__u64 split_count;	/* requests whose send and ACK were both seen */
-	__u64 queue_ns;		/* sums over split_count requests */
-	__u64 network_ns;
+	__u64 sent_count;	/* requests whose send was seen */
+	__u64 queue_ns;		/* ... the sum of their queue times */
+	__u64 split_count;	/* requests ACKed before their answer */
+	__u64 network_ns;	/* ... the sums of their network and server times */
 	__u64 server_ns;
+	__u64 joint_count;	/* requests whose answer carried the ACK */
+	__u64 joint_ns;		/* ... the sum of their network + server times */
 	__u64 slots[CT_HIST_SLOTS];
 };
 
@@ -263,7 +271,8 @@ struct ct_req {
 	__u32 pid;
 	__u16 cmd;
 	__u8 stream;		/* a mount-phase request: streamed as it happens */
-	__u8 pad[5];
+	__u8 ack_with_data;	/* the ACK came on a segment with data (the answer) */
+	__u8 pad[4];
 	char comm[CT_COMM_LEN];
 };
 

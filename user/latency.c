@@ -312,10 +312,13 @@ int lat_report_build(const struct snapshot *cur, const struct snapshot *prev,
 			continue;
 		d.errors = delta(sh->v.errors, p ? p->errors : 0);
 		d.total_ns = delta(sh->v.total_ns, p ? p->total_ns : 0);
-		d.split_count = delta(sh->v.split_count, p ? p->split_count : 0);
+		d.sent_count = delta(sh->v.sent_count, p ? p->sent_count : 0);
 		d.queue_ns = delta(sh->v.queue_ns, p ? p->queue_ns : 0);
+		d.split_count = delta(sh->v.split_count, p ? p->split_count : 0);
 		d.network_ns = delta(sh->v.network_ns, p ? p->network_ns : 0);
 		d.server_ns = delta(sh->v.server_ns, p ? p->server_ns : 0);
+		d.joint_count = delta(sh->v.joint_count, p ? p->joint_count : 0);
+		d.joint_ns = delta(sh->v.joint_ns, p ? p->joint_ns : 0);
 		for (int b = 0; b < CT_HIST_SLOTS; b++) {
 			d.slots[b] = delta(sh->v.slots[b], p ? p->slots[b] : 0);
 			if (d.slots[b])
@@ -338,10 +341,13 @@ int lat_report_build(const struct snapshot *cur, const struct snapshot *prev,
 		row->h.count += d.count;
 		row->h.errors += d.errors;
 		row->h.total_ns += d.total_ns;
-		row->h.split_count += d.split_count;
+		row->h.sent_count += d.sent_count;
 		row->h.queue_ns += d.queue_ns;
+		row->h.split_count += d.split_count;
 		row->h.network_ns += d.network_ns;
 		row->h.server_ns += d.server_ns;
+		row->h.joint_count += d.joint_count;
+		row->h.joint_ns += d.joint_ns;
 		for (int b = 0; b < CT_HIST_SLOTS; b++)
 			row->h.slots[b] += d.slots[b];
 		if (d.max_ns > row->max_ns)
@@ -474,11 +480,17 @@ double lat_percentile(const struct ct_hist *h, __u64 max_ns, double q)
 
 const char *lat_dominant(const struct ct_hist *h)
 {
-	if (!h->split_count)
+	__u64 q = h->queue_ns, n = h->network_ns, s = h->server_ns, j = h->joint_ns;
+
+	if (!h->sent_count)
 		return NULL;
-	if (h->server_ns >= h->network_ns && h->server_ns >= h->queue_ns)
+	if (j > q && j > n && j > s)
+		return "network+server";
+	if (s >= n && s >= q && h->split_count)
 		return "server";
-	return h->network_ns >= h->queue_ns ? "network" : "queue";
+	if (n >= q && h->split_count)
+		return "network";
+	return "queue";
 }
 
 /* ------------------------------------------------------------ text */
@@ -542,24 +554,30 @@ static void print_log2_hist(FILE *out, const struct ct_hist *h)
 
 static void print_split(FILE *out, const struct ct_hist *h)
 {
-	double q, n, s, all;
 	const char *dom = lat_dominant(h);
+	double all;
 
 	if (!dom) {
-		fprintf(out, "    time split: not measured (no send or ACK seen)\n");
+		fprintf(out, "    time split: not measured (no send seen)\n");
 		return;
 	}
-	all = (double)(h->queue_ns + h->network_ns + h->server_ns);
+	all = (double)(h->queue_ns + h->network_ns + h->server_ns + h->joint_ns);
 	if (all <= 0)
 		all = 1;
-	q = 100.0 * h->queue_ns / all;
-	n = 100.0 * h->network_ns / all;
-	s = 100.0 * h->server_ns / all;
-	fprintf(out, "    time split: queue %.0f%%  network %.0f%%  server %.0f%%  -> mostly %s "
-		     "(%llu of %llu requests split)\n", q, n, s,
+	fprintf(out, "    time split: queue %.0f%%  network %.0f%%  server %.0f%%",
+		100.0 * h->queue_ns / all, 100.0 * h->network_ns / all,
+		100.0 * h->server_ns / all);
+	if (h->joint_count)
+		fprintf(out, "  network+server %.0f%%", 100.0 * h->joint_ns / all);
+	fprintf(out, "  -> mostly %s\n",
 		!strcmp(dom, "server") ? "the server" :
-		!strcmp(dom, "network") ? "the network" : "the client's queue",
-		(unsigned long long)h->split_count, (unsigned long long)h->count);
+		!strcmp(dom, "network") ? "the network" :
+		!strcmp(dom, "queue") ? "the client's queue" :
+		"network+server (answers carried the ACK)");
+	if (h->joint_count)
+		fprintf(out, "    (%llu of %llu requests were answered before the server's TCP "
+			     "ACKed them: their network and server time is one figure)\n",
+			(unsigned long long)h->joint_count, (unsigned long long)h->count);
 }
 
 void lat_render_text(FILE *out, const struct lat_report *r)
@@ -681,10 +699,13 @@ void lat_render_json(FILE *out, const struct lat_report *r)
 		json_object_set_new(o, "p99_us", json_integer(lat_percentile(&row->h, row->max_ns, .99)));
 		json_object_set_new(o, "max_us", json_integer(row->max_ns / 1000));
 		json_object_set_new(o, "total_us", json_integer(row->h.total_ns / 1000));
-		json_object_set_new(o, "split_count", json_integer(row->h.split_count));
+		json_object_set_new(o, "sent_count", json_integer(row->h.sent_count));
 		json_object_set_new(o, "queue_us", json_integer(row->h.queue_ns / 1000));
+		json_object_set_new(o, "split_count", json_integer(row->h.split_count));
 		json_object_set_new(o, "network_us", json_integer(row->h.network_ns / 1000));
 		json_object_set_new(o, "server_us", json_integer(row->h.server_ns / 1000));
+		json_object_set_new(o, "joint_count", json_integer(row->h.joint_count));
+		json_object_set_new(o, "network_server_us", json_integer(row->h.joint_ns / 1000));
 		json_object_set_new(o, "dominant", dom ? json_string(dom) : json_null());
 		json_object_set_new(o, "errors_by_status", st);
 		json_object_set_new(o, "buckets", bk);
@@ -767,8 +788,10 @@ void lat_render_slow_text(FILE *out, const struct ct_event *e, const struct name
 
 	slow_names(e, n, server, sizeof(server), share, sizeof(share));
 	ms_or_dash(q, sizeof(q), e->flags & CT_F_SENT, e->req.queue_ns);
-	ms_or_dash(nw, sizeof(nw), e->flags & CT_F_ACKED, e->req.network_ns);
+	ms_or_dash(nw, sizeof(nw), e->flags & (CT_F_ACKED | CT_F_JOINT), e->req.network_ns);
 	ms_or_dash(sv, sizeof(sv), e->flags & CT_F_ACKED, e->req.server_ns);
+	if (e->flags & CT_F_JOINT)	/* the answer carried the ACK */
+		snprintf(sv, sizeof(sv), "(in net)");
 	fprintf(out, "%12.6f %-7u %-15s %-16s %-24s %-15s %10.3f %9s %9s %9s %s\n",
 		e->ts_ns / 1e9, e->pid, esc(ecomm, sizeof(ecomm), e->comm, sizeof(e->comm)),
 		esc(esv, sizeof(esv), server, sizeof(server)),
@@ -798,6 +821,8 @@ void lat_render_slow_json(FILE *out, const struct ct_event *e, const struct name
 			    json_integer(e->req.network_ns / 1000) : json_null());
 	json_object_set_new(o, "server_us", e->flags & CT_F_ACKED ?
 			    json_integer(e->req.server_ns / 1000) : json_null());
+	json_object_set_new(o, "network_server_us", e->flags & CT_F_JOINT ?
+			    json_integer(e->req.network_ns / 1000) : json_null());
 	json_object_set_new(o, "status", json_string(status_str(e->status, st, sizeof(st))));
 	if (e->flags & CT_F_RC)
 		json_object_set_new(o, "rc", json_integer(e->rc));

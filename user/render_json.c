@@ -98,6 +98,9 @@ json_t *event_to_json(const struct ct_event *e)
 				    json_integer(e->req.network_ns / 1000) : json_null());
 		json_object_set_new(o, "server_us", e->flags & CT_F_ACKED ?
 				    json_integer(e->req.server_ns / 1000) : json_null());
+		/* the answer carried the ACK: network + server, not separable */
+		if (e->flags & CT_F_JOINT)
+			set_int(o, "network_server_us", e->req.network_ns / 1000);
 		if (e->flags & CT_F_SLOW)
 			set_bool(o, "slow", 1);
 		break;

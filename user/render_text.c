@@ -118,6 +118,8 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 			add_us(&l, "network", e->req.network_ns);
 			add_us(&l, "server", e->req.server_ns);
 		}
+		if (e->flags & CT_F_JOINT)
+			add_us(&l, "network+server", e->req.network_ns);
 		break;
 	case CT_EV_NEGOTIATE:
 		if (e->negotiate.dialect)

@@ -246,6 +246,13 @@ int event_from_json(json_t *o, struct ct_event *e, char *err, size_t errlen)
 			e->req.server_ns *= 1000;
 			e->flags |= CT_F_ACKED;
 		}
+		TRY(m = GET_U(&c, "network_server_us", LLONG_MAX / 1000, e->req.network_ns));
+		if (!m) {
+			if (!n)
+				return fail(&c, "field 'network_server_us' excludes 'network_us'");
+			e->req.network_ns *= 1000;
+			e->flags |= CT_F_JOINT;
+		}
 		TRY(get_bool(&c, "slow", &b));
 		if (b)
 			e->flags |= CT_F_SLOW;

@@ -427,10 +427,13 @@ static long read_hists(struct tracer *t, struct snap_hist **out)
 			h->v.total_ns += v->total_ns;
 			if (v->max_ns > h->v.max_ns)
 				h->v.max_ns = v->max_ns;
-			h->v.split_count += v->split_count;
+			h->v.sent_count += v->sent_count;
 			h->v.queue_ns += v->queue_ns;
+			h->v.split_count += v->split_count;
 			h->v.network_ns += v->network_ns;
 			h->v.server_ns += v->server_ns;
+			h->v.joint_count += v->joint_count;
+			h->v.joint_ns += v->joint_ns;
 			for (int b = 0; b < CT_HIST_SLOTS; b++)
 				h->v.slots[b] += v->slots[b];
 		}

@@ -69,11 +69,22 @@ static void add(struct ct_hist *h, int count, __u64 lat_ns, __u64 q, __u64 n, __
 	if (lat_ns > h->max_ns)
 		h->max_ns = lat_ns;
 	if (q + n + s) {
-		h->split_count += count;
+		h->sent_count += count;
 		h->queue_ns += count * q;
+		h->split_count += count;
 		h->network_ns += count * n;
 		h->server_ns += count * s;
 	}
+}
+
+/* ... requests whose answer carried the ACK: network + server as one */
+static void add_joint(struct ct_hist *h, int count, __u64 lat_ns, __u64 q)
+{
+	add(h, count, lat_ns, 0, 0, 0);
+	h->sent_count += count;
+	h->queue_ns += count * q;
+	h->joint_count += count;
+	h->joint_ns += count * (lat_ns - q);
 }
 
 static struct snap_hist *hist(struct snapshot *s, __u32 tid, __u32 cmd)
@@ -102,6 +113,7 @@ static void error(struct snapshot *s, __u32 cmd, __u32 status, __u64 n)
 }
 
 static const struct lat_filter all = { .cmd = -1 };
+static char *render(const struct lat_report *r, bool json);
 
 static void percentiles_fall_in_their_buckets(void **state)
 {
@@ -128,6 +140,30 @@ static void dominant_part_is_the_largest_sum(void **state)
 	assert_string_equal(lat_dominant(&h), "server");
 	add(&h, 1, 30 * MS, 1 * MS, 28 * MS, 1 * MS);
 	assert_string_equal(lat_dominant(&h), "network");
+	add_joint(&h, 1, 100 * MS, 1 * MS);
+	assert_string_equal(lat_dominant(&h), "network+server");
+}
+
+static void answers_that_carry_the_ack_are_not_split(void **state)
+{
+	struct snapshot cur = { .ts_ns = 1 };
+	struct names n = debug_names();
+	struct lat_report r;
+	char *out;
+
+	add(&hist(&cur, TID, CT_SMB2_CREATE)->v, 2, 10 * MS, 1 * MS, 1 * MS, 8 * MS);
+	add_joint(&cur.hist[0].v, 6, 4 * MS, 1 * MS);
+	assert_int_equal(lat_report_build(&cur, NULL, &n, &all, &r), 0);
+	assert_int_equal(r.row[0].h.split_count, 2);
+	assert_int_equal(r.row[0].h.joint_count, 6);
+	assert_int_equal(r.row[0].h.sent_count, 8);
+	out = render(&r, false);
+	assert_non_null(strstr(out, "network+server 41%"));
+	assert_non_null(strstr(out, "6 of 8 requests were answered before the server's TCP ACKed them"));
+	free(out);
+	lat_report_free(&r);
+	snapshot_free(&cur);
+	names_free(&n);
 }
 
 static void debugdata_names_connections_made_before_start(void **state)
@@ -408,6 +444,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(percentiles_fall_in_their_buckets),
 		cmocka_unit_test(dominant_part_is_the_largest_sum),
+		cmocka_unit_test(answers_that_carry_the_ack_are_not_split),
 		cmocka_unit_test(debugdata_names_connections_made_before_start),
 		cmocka_unit_test(interval_is_the_difference_of_cumulative_snapshots),
 		cmocka_unit_test(filters_select_server_share_and_command),

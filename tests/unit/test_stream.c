@@ -33,8 +33,15 @@ static struct ct_event full(__u32 type)
 		e.saddr = (struct ct_addr){ .family = AF_INET6, .port = 51000,
 					    .addr = { 0xfe, 0x80, [15] = 1 } };
 		break;
-	case CT_EV_REQUEST: case CT_EV_ACK: case CT_EV_RESPONSE:
+	case CT_EV_REQUEST: case CT_EV_ACK:
 		e.cmd = 5;
+		break;
+	case CT_EV_RESPONSE: case CT_EV_INFLIGHT:
+		e.cmd = 5;
+		e.flags |= CT_F_SENT | CT_F_ACKED | CT_F_SLOW;
+		e.req.queue_ns = 3000;
+		e.req.network_ns = 150000;
+		e.req.server_ns = 659000;
 		break;
 	case CT_EV_NEGOTIATE:
 		e.cmd = CT_SMB2_NEGOTIATE;
@@ -178,6 +185,27 @@ static void a_good_recording_reads(void **state)
 	assert_int_equal(events, 2);
 }
 
+/* A response whose answer carried the ACK: one network+server figure. */
+static void joint_split_round_trips(void **state)
+{
+	struct ct_event in = full(CT_EV_RESPONSE), out;
+	char err[200];
+	json_t *o;
+
+	in.flags &= ~CT_F_ACKED;
+	in.flags |= CT_F_JOINT;
+	in.req.server_ns = 0;
+	o = to_json(&in);
+	assert_true(json_is_null(json_object_get(o, "network_us")));
+	assert_int_equal(json_integer_value(json_object_get(o, "network_server_us")), 150);
+	assert_int_equal(event_from_json(o, &out, err, sizeof(err)), 0);
+	assert_true(out.flags & CT_F_JOINT);
+	assert_false(out.flags & CT_F_ACKED);
+	assert_int_equal(out.req.network_ns, 150000);
+	assert_int_equal(out.req.queue_ns, 3000);
+	json_decref(o);
+}
+
 static void bad_input_is_rejected_naming_the_line(void **state)
 {
 	expect_error("", "rec.jsonl:0: empty input");
@@ -200,6 +228,10 @@ static void bad_input_is_rejected_naming_the_line(void **state)
 	expect_error(HEADER "{\"ts_us\":1,\"event\":\"mount\",\"ts_us\":2}\n", "not valid JSON");
 	expect_error(HEADER "{\"ts_us\":1,\"event\":\"tcp_reset\",\"direction\":\"sideways\"}\n",
 		     "'direction' must be");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"response\",\"cmd\":\"READ\",\"network_us\":5}\n",
+		     "'network_us' and 'server_us' go together");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"response\",\"cmd\":\"READ\",\"network_us\":5,"
+		     "\"server_us\":1,\"network_server_us\":6}\n", "'network_server_us' excludes");
 }
 
 static void oversized_strings_are_rejected_not_truncated(void **state)
@@ -233,6 +265,7 @@ int main(void)
 		cmocka_unit_test(every_event_type_round_trips_exactly),
 		cmocka_unit_test(hostile_bytes_round_trip_exactly),
 		cmocka_unit_test(a_good_recording_reads),
+		cmocka_unit_test(joint_split_round_trips),
 		cmocka_unit_test(bad_input_is_rejected_naming_the_line),
 		cmocka_unit_test(oversized_strings_are_rejected_not_truncated),
 		cmocka_unit_test(nul_bytes_are_rejected),
