@@ -185,12 +185,15 @@ static __always_inline void account(struct ct_hist_key *hk, __u64 latency,
  * a global function takes five scalars: tid_err_cmd = tid << 32 |
  * err << 16 | cmd, status_rc = status << 32 | (u32)rc.
  */
+#define RSP_ERR	(1 << 16)	/* an error status */
+#define RSP_SIBLING	(1 << 17)	/* a later request of a failed compound */
+
 __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 status_rc)
 {
 	__u32 tid = tid_err_cmd >> 32, status = status_rc >> 32;
 	__u16 cmd = (__u16)tid_err_cmd;
-	bool err = (tid_err_cmd >> 16) & 1;
-	int rc = (int)(__u32)status_rc;
+	bool err = tid_err_cmd & RSP_ERR, sibling = tid_err_cmd & RSP_SIBLING;
+	int rc = (int)(__u32)status_rc, left;
 	struct ct_req_key k = { .sesid = sesid, .mid = mid };
 	struct ct_req *r = sesid ? bpf_map_lookup_elem(&reqs, &k) : NULL;
 	__u64 now = bpf_ktime_get_ns(), latency;
@@ -214,6 +217,13 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 	 */
 	if (!r)
 		return 0;
+	if (sibling) {
+		/* its own command and tree: the tracepoint spoke of another */
+		cmd = r->cmd;
+		tid = r->tid;
+		hk.cmd = cmd;
+	}
+	left = err ? r->compound_left : 0;
 	latency = now - r->enter_ns;
 	split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
 	stream = r->stream;
@@ -254,25 +264,44 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 	bpf_map_delete_elem(&reqs, &k);
 
 	/* only the mount-phase commands can be a round of a phase */
-	if (cmd == CT_SMB2_NEGOTIATE || cmd == CT_SMB2_SESSION_SETUP ||
-	    cmd == CT_SMB2_TREE_CONNECT)
+	if (!sibling && (cmd == CT_SMB2_NEGOTIATE || cmd == CT_SMB2_SESSION_SETUP ||
+			 cmd == CT_SMB2_TREE_CONNECT))
 		phase_round(mid, sesid, (__u64)status << 32 | (__u32)rc, latency,
 			    (__u64)tid << 32 | (__u64)err << 16 | cmd);
+	return left;
+}
+
+/*
+ * A compound (CREATE + QUERY_INFO + CLOSE for a stat, say) whose request
+ * failed: cifs maps no response for the requests chained after it, which
+ * the server failed with it. They end here, with the same status, so
+ * they are counted and never left in flight.
+ */
+static __always_inline int respond(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 status_rc)
+{
+	int left = on_response(sesid, mid, tid_err_cmd, status_rc);
+
+	for (int k = 1; k < MAX_PENDING; k++) {
+		if (k > left)
+			break;
+		on_response(sesid, mid + k, RSP_ERR | RSP_SIBLING, status_rc);
+	}
 	return 0;
 }
 
 SEC("raw_tp/smb3_cmd_done")
 int BPF_PROG(tp_smb3_cmd_done, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 {
-	return on_response(sesid, mid, (__u64)tid << 32 | cmd, 0);
+	on_response(sesid, mid, (__u64)tid << 32 | cmd, 0);
+	return 0;
 }
 
 SEC("raw_tp/smb3_cmd_err")
 int BPF_PROG(tp_smb3_cmd_err, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
 	     __u32 status, int rc)
 {
-	return on_response(sesid, mid, (__u64)tid << 32 | 1 << 16 | cmd,
-			   (__u64)status << 32 | (__u32)rc);
+	return respond(sesid, mid, (__u64)tid << 32 | RSP_ERR | cmd,
+		       (__u64)status << 32 | (__u32)rc);
 }
 
 /* ------------------------------------------------- send: on the wire */
@@ -343,6 +372,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 		if (r) {
 			r->conn_id = conn_id;
 			r->sent_ns = now;
+			r->compound_left = n - 1 - i;	/* requests chained after it */
 			stream = r->stream;
 			if (stream)
 				emit_request(conn_id, p->key[i].sesid, p->key[i].mid,

@@ -272,7 +272,8 @@ struct ct_req {
 	__u16 cmd;
 	__u8 stream;		/* a mount-phase request: streamed as it happens */
 	__u8 ack_with_data;	/* the ACK came on a segment with data (the answer) */
-	__u8 pad[4];
+	__u8 compound_left;	/* requests sent after it in the same compound */
+	__u8 pad[3];
 	char comm[CT_COMM_LEN];
 };
 
