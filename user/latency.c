@@ -815,14 +815,7 @@ void lat_render_slow_json(FILE *out, const struct ct_event *e, const struct name
 	json_object_set_new(o, "command", json_string(smb2_cmd_name(e->cmd)));
 	json_object_set_new(o, "mid", json_integer(e->mid));
 	json_object_set_new(o, "latency_us", json_integer(e->latency_ns / 1000));
-	json_object_set_new(o, "queue_us", e->flags & CT_F_SENT ?
-			    json_integer(e->req.queue_ns / 1000) : json_null());
-	json_object_set_new(o, "network_us", e->flags & CT_F_ACKED ?
-			    json_integer(e->req.network_ns / 1000) : json_null());
-	json_object_set_new(o, "server_us", e->flags & CT_F_ACKED ?
-			    json_integer(e->req.server_ns / 1000) : json_null());
-	json_object_set_new(o, "network_server_us", e->flags & CT_F_JOINT ?
-			    json_integer(e->req.network_ns / 1000) : json_null());
+	json_set_split(o, e);
 	json_object_set_new(o, "status", json_string(status_str(e->status, st, sizeof(st))));
 	if (e->flags & CT_F_RC)
 		json_object_set_new(o, "rc", json_integer(e->rc));

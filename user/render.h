@@ -21,6 +21,9 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen);
 /* JSON: the object for one event (caller json_decref()s), or one line. */
 json_t *event_to_json(const struct ct_event *e);
 int render_json_event(FILE *out, const struct ct_event *e);
+/* A request's time split (RESPONSE, INFLIGHT, slow ops): queue_us,
+ * network_us, server_us, network_server_us, null where not seen. */
+void json_set_split(json_t *o, const struct ct_event *e);
 
 /* "127.0.0.1:445", "[::1]:445", "" when unknown. */
 const char *addr_str(const struct ct_addr *a, char *buf, size_t len);

@@ -45,6 +45,20 @@ static void set_addr(json_t *o, const char *key, const struct ct_addr *a)
 	json_object_set_new(o, key, json_string(addr_str(a, buf, sizeof(buf))));
 }
 
+void json_set_split(json_t *o, const struct ct_event *e)
+{
+	/* the time split: null where that step was not seen */
+	json_object_set_new(o, "queue_us", e->flags & CT_F_SENT ?
+			    json_integer(e->req.queue_ns / 1000) : json_null());
+	json_object_set_new(o, "network_us", e->flags & CT_F_ACKED ?
+			    json_integer(e->req.network_ns / 1000) : json_null());
+	json_object_set_new(o, "server_us", e->flags & CT_F_ACKED ?
+			    json_integer(e->req.server_ns / 1000) : json_null());
+	/* the answer carried the ACK: network + server, not separable */
+	json_object_set_new(o, "network_server_us", e->flags & CT_F_JOINT ?
+			    json_integer(e->req.network_ns / 1000) : json_null());
+}
+
 json_t *event_to_json(const struct ct_event *e)
 {
 	json_t *o = json_object();
@@ -91,16 +105,7 @@ json_t *event_to_json(const struct ct_event *e)
 	case CT_EV_INFLIGHT:
 		json_object_set_new(o, "cmd", json_string(smb2_cmd_name(e->cmd)));
 		set_int(o, "mid", e->mid);
-		/* the time split: null where that step was not seen */
-		json_object_set_new(o, "queue_us", e->flags & CT_F_SENT ?
-				    json_integer(e->req.queue_ns / 1000) : json_null());
-		json_object_set_new(o, "network_us", e->flags & CT_F_ACKED ?
-				    json_integer(e->req.network_ns / 1000) : json_null());
-		json_object_set_new(o, "server_us", e->flags & CT_F_ACKED ?
-				    json_integer(e->req.server_ns / 1000) : json_null());
-		/* the answer carried the ACK: network + server, not separable */
-		if (e->flags & CT_F_JOINT)
-			set_int(o, "network_server_us", e->req.network_ns / 1000);
+		json_set_split(o, e);
 		if (e->flags & CT_F_SLOW)
 			set_bool(o, "slow", 1);
 		break;
