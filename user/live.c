@@ -95,9 +95,34 @@ static void report_inflight(struct tracer *t, const struct live_opts *o, event_f
 	snapshot_free(&s);
 }
 
+/*
+ * What the kernel side could not keep, besides ring buffer losses (those
+ * are events in the stream): said on stderr as it happens, by every
+ * command, so nothing is undercounted silently.
+ */
+static void report_drops(struct tracer *t, __u64 seen[CT_STAT_MAX])
+{
+	static const char *const what[CT_STAT_MAX] = {
+		[CT_STAT_REQS_FULL] = "requests not timed (in-flight table full)",
+		[CT_STAT_HIST_FULL] = "requests not counted (histogram table full)",
+		[CT_STAT_ERRS_FULL] = "error statuses not counted (error table full)",
+		[CT_STAT_ACK_OVERRUN] = "ACKs not matched (more unACKed requests than slots)",
+	};
+	__u64 now[CT_STAT_MAX];
+
+	tracer_stats(t, now);
+	for (int i = 0; i < CT_STAT_MAX; i++) {
+		if (what[i] && now[i] > seen[i])
+			fprintf(stderr, "cifstrace: %llu %s\n",
+				(unsigned long long)(now[i] - seen[i]), what[i]);
+		seen[i] = now[i];
+	}
+}
+
 int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 {
 	unsigned long long lost = 0, now_lost;
+	__u64 drops[CT_STAT_MAX] = {};
 	struct relay relay = { .fn = fn, .ctx = ctx };
 	__u64 deadline, next_inflight = 0;
 	struct tracer *t;
@@ -138,8 +163,10 @@ int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 			lost = now_lost;
 		}
 		now = monotonic_ns();
-		if (o->inflight_after_ns && now >= next_inflight) {
-			report_inflight(t, o, fn, ctx);
+		if (now >= next_inflight) {
+			if (o->inflight_after_ns)
+				report_inflight(t, o, fn, ctx);
+			report_drops(t, drops);
 			next_inflight = now + 1000000000ull;
 		}
 		if (o->on_tick)

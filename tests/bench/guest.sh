@@ -130,7 +130,7 @@ tree_cpu_ns() {
 		awk '{n += $1} END {printf "%d", n}'
 }
 
-prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort -n; }
+prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort; }	# for comm
 # bpf_totals IDS...: "runs ns" summed over these programs
 bpf_totals() {
 	local ids
@@ -245,7 +245,7 @@ storm() {
 		sleep 0.1
 	done
 	in0=$(awk '/^Tcp:/ && $11 ~ /^[0-9]+$/ {print $11}' /proc/net/snmp)
-	dd if=/dev/zero bs=64k count=1024 2>/dev/null | busybox nc 127.0.0.1 9999
+	dd if=/dev/zero bs=64k count=1024 2>/dev/null >/dev/tcp/127.0.0.1/9999
 	wait $srv 2>/dev/null
 	in1=$(awk '/^Tcp:/ && $11 ~ /^[0-9]+$/ {print $11}' /proc/net/snmp)
 	echo $((in1 - in0))
@@ -266,7 +266,7 @@ b1=$(bpf_totals $ids)
 tool_stop
 lines=$(wc -l <"$B/out.stdout")
 runs=$(( ${b1% *} - ${b0% *} )) ns=$(( ${b1#* } - ${b0#* } ))
-echo "| | segments received | BPF runs / segment | BPF ns / segment | records to userspace |"
+echo "| | segments received (InSegs) | BPF runs / segment | BPF ns / segment | records to userspace |"
 echo "| --- | --- | --- | --- | --- |"
 echo "| no tracer | $segs | - | - | - |"
 awk -v s="$segs2" -v r="$runs" -v n="$ns" -v l="$lines" \
