@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -462,7 +463,7 @@ double lat_percentile(const struct ct_hist *h, __u64 max_ns, double q)
 	if (!h->count)
 		return 0;
 	for (int i = 0; i < CT_HIST_SLOTS; i++) {
-		double n = (double)h->slots[i], lo, hi, v;
+		double n = (double)h->slots[i], lo, hi, v, k;
 
 		if (!n || cum + n < target) {
 			cum += n;
@@ -472,7 +473,11 @@ double lat_percentile(const struct ct_hist *h, __u64 max_ns, double q)
 		hi = i == CT_HIST_SLOTS - 1 || bucket_hi(i) > max_us ? max_us : bucket_hi(i);
 		if (hi < lo)
 			hi = lo;
-		v = lo + (hi - lo) * ((target - cum) / n);
+		/* the k-th of the bucket's n samples, spread evenly up to hi */
+		k = ceil(target - cum);
+		if (k < 1)
+			k = 1;
+		v = lo + (hi - lo) * (k / n);
 		return v > max_us && max_us > 0 ? max_us : v;
 	}
 	return max_us;

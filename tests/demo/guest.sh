@@ -108,6 +108,7 @@ for _ in $(seq 1 300); do
 done
 for i in $(seq 1 30); do echo "file $i" >/mnt/demo/f$i; done
 dd if=/dev/zero of=/mnt/demo/big bs=64k count=32 conv=fsync 2>/dev/null
+echo 3 >/proc/sys/vm/drop_caches	# read it from the server, not the page cache
 cat /mnt/demo/big >/dev/null
 for i in $(seq 1 30); do stat /mnt/demo/f$i >/dev/null; rm -f /mnt/demo/f$i; done
 if tc qdisc add dev lo root netem delay 100ms 2>/dev/null; then

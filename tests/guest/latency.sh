@@ -122,6 +122,22 @@ check "server: the stalled request is logged, ACKed by TCP, and the time is the 
 check "server: --no-hist prints only the slow log" "$J" \
 	'all($e[]; .type=="slow")'
 
+# ---------------------------------------------------------------- (c2) -p PID
+# Two writers at once; only the first one's requests may be counted. Its
+# loop uses shell builtins only, so every request is its own process's.
+J=$WORK/pid.jsonl
+( while [ ! -e "$WORK/go" ]; do sleep 0.1; done
+  for i in 1 2 3 4 5; do echo x >$M/p$i; done ) &
+wpid=$!
+attach pid "$J.err" latency --json -p $wpid >"$J"
+touch "$WORK/go"
+for i in $(seq 1 20); do echo y >$M/o$i; done
+wait $wpid
+trace_stop
+rm -f $M/p? $M/o*
+check "pid: -p counts the chosen process's CREATEs (5 files) and not the other writer's (20)" "$J" \
+	'[$e[] | select(.type=="histogram" and .command=="CREATE") | .count] | add as $n | $n >= 5 and $n <= 10'
+
 # ---------------------------------------------------------------- (d) text
 T=$WORK/text.out
 attach text "$T.err" latency -d 60 >"$T"

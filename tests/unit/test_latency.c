@@ -129,6 +129,10 @@ static void percentiles_fall_in_their_buckets(void **state)
 	assert_true(lat_percentile(&h, h.max_ns, 1.0) <= 5000);
 	memset(&h, 0, sizeof(h));
 	assert_true(lat_percentile(&h, 0, 0.5) == 0);
+	/* one sample: every percentile is that sample */
+	add(&h, 1, 183 * MS, 0, 0, 0);
+	assert_true(lat_percentile(&h, h.max_ns, 0.5) == 183000);
+	assert_true(lat_percentile(&h, h.max_ns, 0.99) == 183000);
 }
 
 static void dominant_part_is_the_largest_sum(void **state)
