@@ -220,9 +220,14 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 	if (sibling) {
 		/* its own command and tree: the tracepoint spoke of another */
 		cmd = r->cmd;
-		tid = r->tid;
 		hk.cmd = cmd;
 	}
+	/*
+	 * The request's tree, not the answer's: an async answer's header has
+	 * no TreeId. TREE_CONNECT's answer names the new tree: keep it.
+	 */
+	if (sibling || cmd != CT_SMB2_TREE_CONNECT)
+		tid = r->tid;
 	left = err ? r->compound_left : 0;
 	latency = now - r->enter_ns;
 	split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);

@@ -234,24 +234,31 @@ table data
 
 # ---------------------------------------------------------------- TCP storm
 # Non-SMB traffic: how much BPF work does it cause, and does any of it
-# reach userspace? 64 MiB over loopback port 9999, with and without
+# reach userspace? 3,000 request/response exchanges with an echo server on
+# loopback port 9999 (one established connection, so every segment goes
+# through the receive path tcp_probe sits on), with and without
 # `cifstrace events --json` (the mode that streams the most).
 storm() {
-	local in0 in1
-	busybox nc -l -p 9999 >/dev/null 2>&1 &
+	local in0 in1 reply i
+	busybox nc -l -p 9999 -e cat >/dev/null 2>&1 &
 	local srv=$!
 	for _ in $(seq 1 100); do
 		ss -Hltn 'sport = :9999' | grep -q . && break
 		sleep 0.1
 	done
 	in0=$(awk '/^Tcp:/ && $11 ~ /^[0-9]+$/ {print $11}' /proc/net/snmp)
-	dd if=/dev/zero bs=64k count=1024 2>/dev/null >/dev/tcp/127.0.0.1/9999
+	exec 3<>/dev/tcp/127.0.0.1/9999
+	for ((i = 0; i < 3000; i++)); do
+		echo "ping $i" >&3
+		read -r -u 3 reply
+	done
+	exec 3>&-
 	wait $srv 2>/dev/null
 	in1=$(awk '/^Tcp:/ && $11 ~ /^[0-9]+$/ {print $11}' /proc/net/snmp)
 	echo $((in1 - in0))
 }
 echo
-echo "### Non-SMB TCP (64 MiB over loopback port 9999)"
+echo "### Non-SMB TCP (3,000 request/response exchanges over loopback port 9999)"
 echo
 segs=$(storm)
 before=$(prog_ids)
