@@ -19,6 +19,9 @@
  */
 #include "core.bpf.h"
 
+#define RSP_ERR	(1 << 16)	/* tid_err_cmd: an error status */
+#define RSP_SIBLING	(1 << 17)	/* a later request of a failed compound */
+
 static const struct ct_ack_fifo zero_fifo;
 static const struct ct_hist zero_hist;
 static const __u64 zero_count;
@@ -136,17 +139,43 @@ static __always_inline void split_of(struct split *sp, __u64 enter, __u64 sent, 
 	}
 }
 
-/* Add a completed request to its histogram and error counters. */
-static __always_inline void account(struct ct_hist_key *hk, __u64 latency,
-				    const struct split *sp, bool err, __u32 status)
+/*
+ * Add a completed request, still in the reqs map under key k, to its
+ * histogram and error counters. Global: verified once, on its own, not
+ * inside every path of on_response(); its five arguments are scalars (the
+ * only kind 5.10 passes): the key's parts, tid_err_cmd as in on_response()
+ * (tid = the request's tree) and the status. It reads the clock itself, a
+ * few hundred ns after on_response() did.
+ */
+__noinline int account(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd, __u64 status)
 {
-	struct ct_hist *h = lookup_or_init(&hists, hk, &zero_hist);
-	__u32 slot = log2l(latency / 1000);
+	struct ct_req_key k = { .sesid = sesid, .mid = mid, .tid_task = (__u32)task };
+	struct ct_hist_key hk = { .sesid = sesid, .tid = tid_err_cmd >> 32,
+				  .cmd = (__u16)tid_err_cmd };
+	struct ct_req *r = bpf_map_lookup_elem(&reqs, &k);
+	__u64 now = bpf_ktime_get_ns(), latency;
+	struct split sp = {};
+	struct ct_hist *h;
+	__u32 slot;
 
+	if (!r)
+		return 0;
+	hk.conn_id = r->conn_id;
+	if (!hk.conn_id) {
+		struct ct_phase *ph = phase_get(0);
+
+		if (ph)
+			hk.conn_id = ph->conn_id;
+	}
+	latency = now - r->enter_ns;
+	split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
+
+	h = lookup_or_init(&hists, &hk, &zero_hist);
 	if (!h) {
 		stat_inc(CT_STAT_HIST_FULL);
-		return;
+		return 0;
 	}
+	slot = log2l(latency / 1000);
 	if (slot >= CT_HIST_SLOTS)
 		slot = CT_HIST_SLOTS - 1;
 	/* per-CPU values: plain adds, no atomics, no shared cache lines */
@@ -155,29 +184,30 @@ static __always_inline void account(struct ct_hist_key *hk, __u64 latency,
 	h->total_ns += latency;
 	if (latency > h->max_ns)
 		h->max_ns = latency;
-	if (sp->flags & CT_F_SENT) {
+	if (sp.flags & CT_F_SENT) {
 		h->sent_count++;
-		h->queue_ns += sp->queue_ns;
+		h->queue_ns += sp.queue_ns;
 	}
-	if (sp->flags & CT_F_ACKED) {
+	if (sp.flags & CT_F_ACKED) {
 		h->split_count++;
-		h->network_ns += sp->network_ns;
-		h->server_ns += sp->server_ns;
-	} else if (sp->flags & CT_F_JOINT) {
+		h->network_ns += sp.network_ns;
+		h->server_ns += sp.server_ns;
+	} else if (sp.flags & CT_F_JOINT) {
 		h->joint_count++;
-		h->joint_ns += sp->network_ns;
+		h->joint_ns += sp.network_ns;
 	}
-	if (!err)
-		return;
+	if (!(tid_err_cmd & RSP_ERR))
+		return 0;
 	h->errors++;
 
-	struct ct_err_key ek = { .h = *hk, .status = status };
+	struct ct_err_key ek = { .h = hk, .status = status };
 	__u64 *n = lookup_or_init(&errs, &ek, &zero_count);
 
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	else
 		stat_inc(CT_STAT_ERRS_FULL);
+	return 0;
 }
 
 /*
@@ -185,9 +215,6 @@ static __always_inline void account(struct ct_hist_key *hk, __u64 latency,
  * a global function takes five scalars: tid_err_cmd = tid << 32 |
  * err << 16 | cmd, status_rc = status << 32 | (u32)rc.
  */
-#define RSP_ERR	(1 << 16)	/* an error status */
-#define RSP_SIBLING	(1 << 17)	/* a later request of a failed compound */
-
 __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 status_rc)
 {
 	__u32 tid = tid_err_cmd >> 32, status = status_rc >> 32;
@@ -241,7 +268,8 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 			hk.conn_id = ph->conn_id;
 	}
 	if (aggregate)
-		account(&hk, latency, &sp, err, status);
+		account(k.sesid, k.mid, k.tid_task, (__u64)hk.tid << 32 | (err ? RSP_ERR : 0) | hk.cmd,
+			status);
 
 	if (stream || emit_requests || (slow_ns && latency >= slow_ns)) {
 		e = ev_new_ctx(CT_EV_RESPONSE, hk.conn_id, false);
