@@ -49,7 +49,7 @@ static const char doc[] =
 "    cifstrace latency --share data --command READ -i 5\n"
 "    cifstrace latency -p 1234 --json   # one process, JSON Lines\n";
 
-enum { OPT_SERVER = 1000, OPT_SHARE, OPT_COMMAND, OPT_SLOWER, OPT_NO_HIST, OPT_PID };
+enum { OPT_SERVER = 1000, OPT_SHARE, OPT_COMMAND, OPT_SLOWER, OPT_NO_HIST };
 
 static const struct argp_option opts[] = {
 	{ "interval", 'i', "SECS", 0, "Print every SECS seconds, for that interval", 0 },

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "live.h"
 #include "snapshot.h"
 
@@ -52,14 +51,6 @@ const struct argp live_argp = { live_options, parse_live, NULL, NULL, NULL, NULL
 static void on_signal(int sig)
 {
 	exiting = 1;
-}
-
-__u64 monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 struct relay {

@@ -37,6 +37,5 @@ extern struct live_opts live_cli;
 
 /* Returns the process exit code. */
 int live_run(const struct live_opts *o, event_fn fn, void *ctx);
-__u64 monotonic_ns(void);
 
 #endif

@@ -33,7 +33,7 @@ struct tracer {
 
 static bool verbose;
 
-static __u64 monotonic_ns_now(void)
+__u64 monotonic_ns(void)
 {
 	struct timespec ts;
 
@@ -276,7 +276,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		free(t);
 		return 1;
 	}
-	t0 = monotonic_ns_now();
+	t0 = monotonic_ns();
 	k = probe_kernel();
 	if (!t || !k) {
 		fprintf(stderr, "cifstrace: out of memory\n");
@@ -288,7 +288,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	t->aggregate = opts->aggregate;
 	choose_modes(k, opts, &md);
 	free_offer(k);
-	t1 = monotonic_ns_now();
+	t1 = monotonic_ns();
 
 	/* fentry first; some kernels refuse tracing programs: then kprobes */
 	err = load(t, &md, opts, true);
@@ -300,7 +300,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		free(t);
 		return 2;
 	}
-	t2 = monotonic_ns_now();
+	t2 = monotonic_ns();
 	err = attach(t);
 	if (err) {
 		tracer_close(t);
@@ -309,7 +309,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	if (opts->verbose)
 		fprintf(stderr, "cifstrace: probed the kernel in %llu ms, loaded in %llu ms, "
 				"attached in %llu ms\n", (t1 - t0) / 1000000, (t2 - t1) / 1000000,
-			(monotonic_ns_now() - t2) / 1000000);
+			(monotonic_ns() - t2) / 1000000);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
 	if (!t->rb) {
 		fprintf(stderr, "cifstrace: cannot open the ring buffer: %s\n", strerror(errno));
@@ -451,7 +451,7 @@ int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s)
 	free(s->req);
 	s->req = NULL;
 	s->nreq = 0;
-	s->ts_ns = monotonic_ns_now();
+	s->ts_ns = monotonic_ns();
 	n = READ_MAP(t, reqs, &req, struct snap_req);
 	if (n < 0)
 		return -ENOMEM;

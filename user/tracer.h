@@ -47,5 +47,7 @@ void tracer_print_hooks(struct tracer *t, FILE *out);
 /* Kernel release, for recordings. */
 const char *tracer_kernel(struct tracer *t);
 void tracer_close(struct tracer *t);
+/* CLOCK_MONOTONIC in ns, the clock of bpf_ktime_get_ns() and of events. */
+__u64 monotonic_ns(void);
 
 #endif

@@ -34,19 +34,26 @@ if ! "$VM/samba-start" "$W/shares.conf" alice:secret; then
 fi
 mkdir -p /mnt/demo
 
+# start_tracer ERRFILE ARGS...: cifstrace ARGS in the background, once
+# attached (sets $tracer); gives up with its error if it does not start.
+start_tracer() {
+	local err=$1; shift
+	"$CIFSTRACE" "$@" 2>"$err" &
+	tracer=$!
+	for _ in $(seq 1 300); do
+		grep -q "tracing the SMB client" "$err" && break
+		kill -0 $tracer 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q "tracing the SMB client" "$err"; then
+		echo "### demo: cifstrace did not start:" >&2
+		grep -v '^libbpf' "$err" | tail -n 5 >&2
+		exit 1
+	fi
+}
+
 echo "### demo: starting cifstrace ${TRACER[*]}"
-"$CIFSTRACE" "${TRACER[@]}" 2>"$W/tracer.err" &
-tracer=$!
-for _ in $(seq 1 300); do
-	grep -q "tracing the SMB client" "$W/tracer.err" && break
-	kill -0 $tracer 2>/dev/null || break
-	sleep 0.1
-done
-if ! grep -q "tracing the SMB client" "$W/tracer.err"; then
-	echo "### demo: cifstrace did not start:" >&2
-	grep -v '^libbpf' "$W/tracer.err" | tail -n 5 >&2
-	exit 1
-fi
+start_tracer "$W/tracer.err" "${TRACER[@]}"
 grep "tracing the SMB client" "$W/tracer.err"
 
 # try UNC OPTIONS: mount as a user would, show what mount itself says, and
@@ -99,13 +106,7 @@ for r in 127.0.0.0/8 127.0.0.1; do
 done
 mount -t cifs //127.0.0.1/data /mnt/demo -o username=alice,password=secret
 say "mounted //127.0.0.1/data before starting cifstrace latency --slower 150; a workload runs, then 100 ms of delay is added on loopback (tc netem) for a few more operations (quickack on: the server's TCP ACKs each request at once)"
-"$CIFSTRACE" latency --slower 150 2>"$W/latency.err" &
-tracer=$!
-for _ in $(seq 1 300); do
-	grep -q "tracing the SMB client" "$W/latency.err" && break
-	kill -0 $tracer 2>/dev/null || break
-	sleep 0.1
-done
+start_tracer "$W/latency.err" latency --slower 150
 for i in $(seq 1 30); do echo "file $i" >/mnt/demo/f$i; done
 dd if=/dev/zero of=/mnt/demo/big bs=64k count=32 conv=fsync 2>/dev/null
 echo 3 >/proc/sys/vm/drop_caches	# read it from the server, not the page cache
