@@ -7,5 +7,8 @@ int cmd_events(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
+int cmd_exporter(int argc, char **argv);
+
+#define CIFSTRACE_VERSION "0.1"
 
 #endif

@@ -438,7 +438,8 @@ int lat_report_build(const struct snapshot *cur, const struct snapshot *prev,
 			if (r->conn_id != c->conn_id || r->enter_ns > cur->ts_ns)
 				continue;
 			sv->in_flight++;
-			if (cur->ts_ns - r->enter_ns > sv->oldest_ns) {
+			if (!snapshot_waits_by_design(r->cmd) &&
+			    cur->ts_ns - r->enter_ns > sv->oldest_ns) {
 				sv->oldest_ns = cur->ts_ns - r->enter_ns;
 				sv->oldest_cmd = r->cmd;
 			}

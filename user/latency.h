@@ -84,7 +84,8 @@ struct lat_server {
 	__u64 conn_id;
 	struct ct_conn_stats st;	/* this interval */
 	__u64 in_flight;		/* requests unanswered now */
-	__u64 oldest_ns;		/* age of the oldest of them */
+	__u64 oldest_ns;		/* age of the oldest of them, LOCK and
+				 * the others that wait by design left out */
 	__u16 oldest_cmd;
 };
 

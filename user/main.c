@@ -7,8 +7,6 @@
 #include <string.h>
 #include "commands.h"
 
-#define VERSION "0.1"
-
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -16,6 +14,7 @@ static const struct command {
 } commands[] = {
 	{ "diagnose", cmd_diagnose, "explain each mount attempt, live or from a recording" },
 	{ "latency", cmd_latency, "where SMB time goes: histograms per share and command, slow ops" },
+	{ "exporter", cmd_exporter, "serve Prometheus metrics: latency, errors, mounts by class" },
 	{ "events", cmd_events, "print every captured event (text or JSON Lines)" },
 	{ "record", cmd_record, "write the event stream to a file for diagnose --input" },
 };
@@ -43,7 +42,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("cifstrace %s\n", VERSION);
+		printf("cifstrace %s\n", CIFSTRACE_VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

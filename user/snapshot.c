@@ -32,8 +32,7 @@ struct snap_conn *snapshot_conn(struct snapshot *s, __u64 conn_id, bool create)
 	return c;
 }
 
-/* Commands that wait for hours by design: not evidence of a hang. */
-static bool waits_by_design(__u16 cmd)
+bool snapshot_waits_by_design(__u16 cmd)
 {
 	return cmd == CT_SMB2_LOCK || cmd == CT_SMB2_CHANGE_NOTIFY ||
 	       cmd == CT_SMB2_OPLOCK_BREAK;
@@ -48,7 +47,7 @@ size_t snapshot_oldest(const struct snapshot *s, __u64 min_age_ns, struct ct_eve
 		const struct snap_req *r = &s->req[i];
 		struct ct_event *e = NULL;
 
-		if (!r->v.conn_id || waits_by_design(r->v.cmd) || r->v.enter_ns > s->ts_ns ||
+		if (!r->v.conn_id || snapshot_waits_by_design(r->v.cmd) || r->v.enter_ns > s->ts_ns ||
 		    s->ts_ns - r->v.enter_ns < min_age_ns)
 			continue;
 		for (size_t j = 0; j < n; j++)

@@ -57,6 +57,10 @@ struct snapshot {
 void snapshot_free(struct snapshot *s);	/* frees the arrays, zeroes s */
 struct snap_conn *snapshot_conn(struct snapshot *s, __u64 conn_id, bool create);
 
+/* Commands that wait for hours by design (LOCK, CHANGE_NOTIFY,
+ * OPLOCK_BREAK): not evidence of a hang. */
+bool snapshot_waits_by_design(__u16 cmd);
+
 /*
  * The oldest unanswered request of each connection, as INFLIGHT events
  * (ts = the snapshot's time, latency = its age), skipping commands that

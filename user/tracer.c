@@ -544,6 +544,23 @@ const char *tracer_kernel(struct tracer *t)
 	return t->uts.release;
 }
 
+void tracer_bpf_stats(struct tracer *t, __u64 *runs, __u64 *run_ns)
+{
+	struct bpf_program *p;
+
+	*runs = *run_ns = 0;
+	bpf_object__for_each_program(p, t->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		*runs += info.run_cnt;
+		*run_ns += info.run_time_ns;
+	}
+}
+
 void tracer_close(struct tracer *t)
 {
 	if (!t)

@@ -43,6 +43,9 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s);
 int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s);
 /* A connection reconnected: its requests entered before then are dead. */
 void tracer_forget_conn(struct tracer *t, __u64 conn_id, __u64 before_ns);
+/* Runs and run time of our BPF programs (the kernel counts them only while
+ * BPF stats are enabled: kernel.bpf_stats_enabled or bpf_enable_stats()). */
+void tracer_bpf_stats(struct tracer *t, __u64 *runs, __u64 *run_ns);
 void tracer_print_hooks(struct tracer *t, FILE *out);
 /* Kernel release, for recordings. */
 const char *tracer_kernel(struct tracer *t);
