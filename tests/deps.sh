@@ -12,7 +12,7 @@ pkgs=(
 	# guest test bed: qemu, a tiny initramfs, Debian kernels via apt
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	# what runs inside the guest (from the host's root over 9p)
-	samba smbclient cifs-utils keyutils iproute2 nftables
+	samba smbclient cifs-utils keyutils iproute2 nftables curl python3
 )
 # make bench: the peers it measures, and the workload generator
 if [ "${1:-}" = bench ]; then
