@@ -47,6 +47,17 @@ struct cifs_tcon {
 	bool seal;		/* a bitfield on some kernels: read with _PROBED */
 } __attribute__((preserve_access_index));
 
+/* A request waiting for its answer (cifsglob.h), read in async callbacks. */
+struct mid_q_entry {
+	__u64 mid;
+	__u32 pid;		/* the thread that sent it */
+	int mid_state;		/* MID_RESPONSE_RECEIVED = 0x04 ... */
+} __attribute__((preserve_access_index));
+
+#define CT_MID_RESPONSE_RECEIVED	0x04
+#define CT_MID_RESPONSE_MALFORMED	0x10
+#define CT_MID_RESPONSE_READY		0x40	/* 6.6+: received, waiter woken */
+
 /* Mount options (fs_context.h), read at cifs_smb3_do_mount. */
 struct smb3_fs_context {
 	char *UNC;

@@ -215,7 +215,8 @@ __noinline int account(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd, __
  * a global function takes five scalars: tid_err_cmd = tid << 32 |
  * err << 16 | cmd, status_rc = status << 32 | (u32)rc.
  */
-__noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 status_rc)
+__noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd,
+			   __u64 status_rc)
 {
 	__u32 tid = tid_err_cmd >> 32, status = status_rc >> 32;
 	__u16 cmd = (__u16)tid_err_cmd;
@@ -235,7 +236,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
 	 */
 	if (!r) {
 		k.sesid = 0;
-		k.tid_task = task_id();
+		k.tid_task = task ? (__u32)task : task_id();
 		r = bpf_map_lookup_elem(&reqs, &k);
 	}
 	/*
@@ -312,12 +313,12 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 stat
  */
 static __always_inline int respond(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __u64 status_rc)
 {
-	int left = on_response(sesid, mid, tid_err_cmd, status_rc);
+	int left = on_response(sesid, mid, 0, tid_err_cmd, status_rc);
 
 	for (int k = 1; k < MAX_PENDING; k++) {
 		if (k > left)
 			break;
-		on_response(sesid, mid + k, RSP_ERR | RSP_SIBLING, status_rc);
+		on_response(sesid, mid + k, 0, RSP_ERR | RSP_SIBLING, status_rc);
 	}
 	return 0;
 }
@@ -325,7 +326,7 @@ static __always_inline int respond(__u64 sesid, __u64 mid, __u64 tid_err_cmd, __
 SEC("raw_tp/smb3_cmd_done")
 int BPF_PROG(tp_smb3_cmd_done, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 {
-	on_response(sesid, mid, (__u64)tid << 32 | cmd, 0);
+	on_response(sesid, mid, 0, (__u64)tid << 32 | cmd, 0);
 	return 0;
 }
 
@@ -335,6 +336,43 @@ int BPF_PROG(tp_smb3_cmd_err, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid,
 {
 	return respond(sesid, mid, (__u64)tid << 32 | RSP_ERR | cmd,
 		       (__u64)status << 32 | (__u32)rc);
+}
+
+/*
+ * ECHO, the keepalive cifs sends on a connection idle for a minute, is
+ * answered in its callback, never through map_smb2_to_linux_error: no
+ * cmd_done. It has no session, so it is keyed by the thread that sent it
+ * (mid->pid). It ends here: answered, or dropped unanswered (reconnect,
+ * shutdown), so an idle mount never shows a request that waits forever.
+ */
+static __always_inline void echo_done(struct mid_q_entry *m)
+{
+	struct ct_req_key k = {};
+	int state;
+
+	if (!CIFS_BTF || !m)
+		return;
+	k.mid = BPF_CORE_READ(m, mid);
+	k.tid_task = BPF_CORE_READ(m, pid);
+	state = BPF_CORE_READ(m, mid_state);
+	if (state == CT_MID_RESPONSE_RECEIVED || state == CT_MID_RESPONSE_READY)
+		on_response(0, k.mid, k.tid_task, CT_SMB2_ECHO, 0);
+	else
+		bpf_map_delete_elem(&reqs, &k);
+}
+
+SEC("fentry/smb2_echo_callback")
+int BPF_PROG(fentry_smb2_echo_callback, struct mid_q_entry *m)
+{
+	echo_done(m);
+	return 0;
+}
+
+SEC("kprobe/smb2_echo_callback")
+int BPF_KPROBE(kprobe_smb2_echo_callback, struct mid_q_entry *m)
+{
+	echo_done(m);
+	return 0;
 }
 
 /* ------------------------------------------------- send: on the wire */

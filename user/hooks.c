@@ -35,6 +35,8 @@ const struct hook hooks[] = {
 	  "Kerberos upcall time and result" },
 	{ "__smb_send_rqst", NULL, HOOK_FUNC, 3, HOOK_HOT,
 	  "request on the wire; its TCP sequence (ACKs)" },
+	{ "smb2_echo_callback", NULL, HOOK_FUNC, 1, 0,
+	  "ECHO's answer (it has no cmd_done): idle mounts never look hung" },
 	{ "wait_for_free_credits", NULL, HOOK_FUNC, 5, HOOK_AGGREGATE,
 	  "credit stalls; queue time from the wait" },
 	{ "smb2_wait_mtu_credits", NULL, HOOK_FUNC, 4, HOOK_AGGREGATE,
