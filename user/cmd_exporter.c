@@ -53,16 +53,16 @@ static const char doc[] =
 "diagnosis class. Read from the kernel's maps, never from the mounts: a\n"
 "scrape answers while a mount hangs.\n"
 "\n"
-"USAGE: cifstrace exporter [--listen ADDR:PORT] [--max-series N] [--hang-after SECS]\n"
-"                          [--bpf-stats] [-d SECS] [-v]\n"
+"USAGE: cifstrace exporter [--listen ADDR:PORT] [--max-series N]\n"
+"                          [--hang-after SECS] [--bpf-stats] [-d SECS] [-v]\n"
 "       cifstrace exporter --list-metrics\n"
 "\n"
 "EXAMPLES:\n"
-"    cifstrace exporter                        # http://127.0.0.1:9464/metrics\n"
-"    cifstrace exporter --listen :9464         # every address (mind the firewall)\n"
-"    cifstrace exporter --listen [::1]:9464    # IPv6 loopback\n"
-"    cifstrace exporter --max-series 50        # at most 50 servers and 50 shares\n"
-"    cifstrace exporter --list-metrics         # what it serves, as a Markdown table\n";
+"    cifstrace exporter                   # http://127.0.0.1:9464/metrics\n"
+"    cifstrace exporter --listen :9464    # every address: mind the firewall\n"
+"    cifstrace exporter --listen [::1]:9464        # IPv6 loopback\n"
+"    cifstrace exporter --max-series 50   # at most 50 servers, 50 shares\n"
+"    cifstrace exporter --list-metrics    # the metrics, a Markdown table\n";
 
 enum { OPT_LISTEN = 1000, OPT_MAX_SERIES, OPT_HANG_AFTER, OPT_BPF_STATS, OPT_LIST };
 

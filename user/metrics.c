@@ -10,7 +10,8 @@ const struct metric_desc metric_descs[M_COUNT] = {
 	[M_REQUESTS] = { "cifs_requests_total", "counter", "server,share,command",
 		"SMB2 requests answered (or failed) by the server" },
 	[M_REQUEST_ERRORS] = { "cifs_request_errors_total", "counter", "server,share,command,status",
-		"SMB2 responses with an error NT status, by status name" },
+		"SMB2 responses with a status other than STATUS_SUCCESS, by status name (the protocol's normal ones too: "
+		"STATUS_MORE_PROCESSING_REQUIRED between SESSION_SETUP rounds, STATUS_NO_MORE_FILES ending a listing)" },
 	[M_REQUEST_DURATION] = { "cifs_request_duration_seconds", "histogram", "server,share,command",
 		"SMB2 request latency, from the client's request to its response (log2 buckets)" },
 	[M_REQUEST_QUEUE] = { "cifs_request_queue_seconds_total", "counter", "server,share,command",
