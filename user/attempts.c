@@ -99,27 +99,74 @@ static void attempt_free(struct attempt *a)
 	free(a);
 }
 
+/*
+ * Events keep the stream's order: one stamped before the previous one (a
+ * few µs is normal across CPUs; more is a damaged recording) is moved up
+ * to it, so no duration inside an attempt can go negative.
+ */
 static void add_event(struct attempt *a, const struct ct_event *e)
 {
-	if (a->nev == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 64;
-		struct ct_event *ev = realloc(a->ev, cap * sizeof(*ev));
+	struct ct_event *slot;
+	int i;
 
-		if (!ev)
-			return;		/* out of memory: the timeline misses it */
+	if (a->nev == ATTEMPT_MAX_EVENTS) {
+		a->dropped++;
+		if (e->type != CT_EV_MOUNT_DONE)
+			return;
+		a->nev--;		/* the end always has a place: the last */
+		if (a->last_rr == (int)a->nev)
+			a->last_rr = -1;
+		if (a->last_connect == (int)a->nev)
+			a->last_connect = -1;
+		if (a->last_upcall == (int)a->nev)
+			a->last_upcall = -1;
+	}
+	if (a->nev == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 32;
+		struct ct_event *ev;
+
+		if (cap > ATTEMPT_MAX_EVENTS)
+			cap = ATTEMPT_MAX_EVENTS;
+		ev = realloc(a->ev, cap * sizeof(*ev));
+		if (!ev) {
+			a->dropped++;	/* out of memory: the timeline misses it */
+			return;
+		}
 		a->ev = ev;
 		a->cap = cap;
 	}
-	a->ev[a->nev++] = *e;
+	i = (int)a->nev++;
+	slot = &a->ev[i];
+	*slot = *e;
+	if (slot->ts_ns < a->last_ns)
+		slot->ts_ns = a->last_ns;
+	a->last_ns = slot->ts_ns;
+	if (e->type == CT_EV_REQUEST || e->type == CT_EV_RESPONSE || e->type == CT_EV_MOUNT_DONE)
+		a->last_rr = i;
+	else if (e->type == CT_EV_CONNECT)
+		a->last_connect = i;
+	else if (e->type == CT_EV_UPCALL)
+		a->last_upcall = i;
 	if (e->conn_id && !attempt_has_conn(a, e->conn_id) && a->nconn < ATTEMPT_MAX_CONNS)
 		a->conn_ids[a->nconn++] = e->conn_id;
 }
 
+static void expire(struct engine *en, size_t i, __u64 now);
+
 static struct attempt *open_attempt(struct engine *en, const struct ct_event *e,
 				    enum attempt_kind kind)
 {
-	struct attempt *a = calloc(1, sizeof(*a));
+	struct attempt *a;
 
+	if (en->nopen >= ENGINE_MAX_OPEN) {
+		size_t idle = 0;
+
+		for (size_t i = 1; i < en->nopen; i++)
+			if (en->open[i]->last_ns < en->open[idle]->last_ns)
+				idle = i;
+		expire(en, idle, e->ts_ns);
+	}
+	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	if (en->nopen == en->cap) {
@@ -137,7 +184,8 @@ static struct attempt *open_attempt(struct engine *en, const struct ct_event *e,
 	a->kind = kind;
 	a->pid = e->pid;
 	memcpy(a->comm, e->comm, sizeof(a->comm));
-	a->start_ns = e->ts_ns;
+	a->start_ns = a->last_ns = e->ts_ns;
+	a->last_rr = a->last_connect = a->last_upcall = -1;
 	if (e->type == CT_EV_MOUNT) {
 		memcpy(a->unc, e->mount.unc, sizeof(a->unc));
 		memcpy(a->user, e->mount.user, sizeof(a->user));
@@ -170,45 +218,30 @@ static struct attempt *owner(struct engine *en, const struct ct_event *e)
 }
 
 /*
- * The request still waiting for its response: the last request of the
- * attempt with no response of the same (conn, mid) after it.
+ * The request still waiting for its response: the last request, if no
+ * response (or the mount's end) came after it.
  */
 static const struct ct_event *outstanding(const struct attempt *a)
 {
-	for (size_t i = a->nev; i-- > 0;) {
-		const struct ct_event *r = &a->ev[i];
+	const struct ct_event *r = a->last_rr >= 0 ? &a->ev[a->last_rr] : NULL;
 
-		if (r->type == CT_EV_RESPONSE || r->type == CT_EV_MOUNT_DONE)
-			return NULL;
-		if (r->type != CT_EV_REQUEST)
-			continue;
-		for (size_t j = i + 1; j < a->nev; j++)
-			if (a->ev[j].type == CT_EV_RESPONSE && a->ev[j].mid == r->mid &&
-			    a->ev[j].conn_id == r->conn_id)
-				return NULL;
-		return r;
-	}
-	return NULL;
+	return r && r->type == CT_EV_REQUEST ? r : NULL;
 }
 
 /* A SYN with no result yet. */
 static const struct ct_event *connecting(const struct attempt *a)
 {
-	for (size_t i = a->nev; i-- > 0;) {
-		if (a->ev[i].type != CT_EV_CONNECT)
-			continue;
-		return a->ev[i].connect.result == CT_CONNECT_STARTED ? &a->ev[i] : NULL;
-	}
-	return NULL;
+	const struct ct_event *c = a->last_connect >= 0 ? &a->ev[a->last_connect] : NULL;
+
+	return c && c->connect.result == CT_CONNECT_STARTED ? c : NULL;
 }
 
 /* A Kerberos upcall started and not returned. */
 static const struct ct_event *upcalling(const struct attempt *a)
 {
-	for (size_t i = a->nev; i-- > 0;)
-		if (a->ev[i].type == CT_EV_UPCALL)
-			return a->ev[i].flags & CT_F_RC ? NULL : &a->ev[i];
-	return NULL;
+	const struct ct_event *u = a->last_upcall >= 0 ? &a->ev[a->last_upcall] : NULL;
+
+	return u && !(u->flags & CT_F_RC) ? u : NULL;
 }
 
 /*
@@ -232,12 +265,27 @@ static const struct ct_event *waiting_on(const struct attempt *a, __u64 *mark)
 	return w;
 }
 
+/* Close attempt i without its end: reported as hung, marked expired. */
+static void expire(struct engine *en, size_t i, __u64 now)
+{
+	struct attempt *a = en->open[i];
+
+	a->expired = true;
+	close_attempt(en, i, OUTCOME_HUNG, now);
+}
+
 void engine_tick(struct engine *en, __u64 now)
 {
 	for (size_t i = 0; i < en->nopen; i++) {
 		struct attempt *a = en->open[i];
 		__u64 mark;
-		const struct ct_event *w = waiting_on(a, &mark);
+		const struct ct_event *w;
+
+		if (now > a->last_ns && now - a->last_ns > ATTEMPT_STALE_NS) {
+			expire(en, i--, now);
+			continue;
+		}
+		w = waiting_on(a, &mark);
 
 		if (!w || a->done || now < w->ts_ns || now - w->ts_ns < en->hang_after_ns ||
 		    (a->hung_reported && a->hung_mark == mark))
@@ -294,7 +342,7 @@ static void watch_inflight(struct engine *en, const struct ct_event *e)
 	a = open_attempt(en, &w->req, ATTEMPT_RECONNECT);
 	if (!a)
 		return;
-	a->start_ns = w->req.ts_ns;
+	a->start_ns = a->last_ns = w->req.ts_ns;
 	add_event(a, &w->req);
 	if (w->ack.type)
 		add_event(a, &w->ack);
@@ -338,7 +386,7 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 		if (w && w->req.type && w->seen_ns && e->ts_ns > w->seen_ns + SNAPSHOT_FRESH_NS)
 			forget(w);	/* that request was answered since */
 		if (w && w->req.type) {
-			a->start_ns = w->req.ts_ns;
+			a->start_ns = a->last_ns = w->req.ts_ns;
 			add_event(a, &w->req);
 			if (w->ack.type)
 				add_event(a, &w->ack);

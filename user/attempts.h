@@ -18,6 +18,16 @@
 #include "cifstrace.h"
 
 #define ATTEMPT_MAX_CONNS 8
+/*
+ * Bounds that keep the engine's memory and work per event constant
+ * whatever the input: a mount has a few dozen events; beyond this many
+ * the middle is dropped (counted, and said in the diagnosis).
+ */
+#define ATTEMPT_MAX_EVENTS 256
+/* Open attempts at once; beyond it the one idle longest expires. */
+#define ENGINE_MAX_OPEN 128
+/* An attempt with no event for this long never saw its end: it expires. */
+#define ATTEMPT_STALE_NS (600ull * 1000000000ull)
 
 enum attempt_kind { ATTEMPT_MOUNT, ATTEMPT_RECONNECT };
 enum outcome { OUTCOME_OK, OUTCOME_FAILED, OUTCOME_HUNG };
@@ -38,6 +48,12 @@ struct attempt {
 	bool hung_reported;
 	__u64 hung_mark;		/* which wait the hang was reported for */
 	unsigned long long lost;	/* events dropped while it was open */
+	unsigned long long dropped;	/* beyond ATTEMPT_MAX_EVENTS */
+	bool expired;			/* closed without its end (stale, or too many open) */
+	__u64 last_ns;			/* its latest event */
+	/* what it waits for, kept as events arrive: indexes into ev, -1 none */
+	int last_rr;			/* the last request, response or mount_done */
+	int last_connect, last_upcall;
 };
 
 /* Called for each hang detected and each attempt that ends. */

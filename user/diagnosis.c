@@ -804,4 +804,14 @@ void diagnose_attempt(const struct attempt *a, enum outcome o, __u64 now, struct
 	if (a->lost)
 		evidence(d, "WARNING: %llu events were lost while this attempt ran (ring buffer "
 			    "full); the timeline is incomplete", a->lost);
+	if (a->dropped)
+		evidence(d, "WARNING: %llu events of this attempt were not kept (more than %d); "
+			    "the timeline shows the first ones and the end", a->dropped,
+			 ATTEMPT_MAX_EVENTS);
+	d->expired = a->expired;
+	if (a->expired)
+		evidence(d, "WARNING: the end of this attempt was never seen (no event for %llu s, "
+			    "or too many attempts open at once): events were lost, or the tracer "
+			    "missed mount's return; it is no longer followed",
+			 ATTEMPT_STALE_NS / 1000000000ull);
 }

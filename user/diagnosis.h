@@ -22,6 +22,7 @@ struct diagnosis {
 	__u32 status;		/* the NT status behind the class */
 	int err;		/* negative errno mount returned (or will), 0 if none */
 	__u64 duration_ns;
+	bool expired;		/* its end was never seen (see struct attempt) */
 	char server[CT_HOST_LEN];
 	char share[CT_UNC_LEN];
 	char user[CT_NAME_LEN];

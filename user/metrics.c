@@ -388,6 +388,8 @@ int metrics_add_attempt(struct metrics *m, unsigned int id, const struct diagnos
 			m->hung[i] = m->hung[--m->nhung];
 			break;
 		}
+	if (d->expired)		/* no longer followed: neither hung nor counted */
+		return 0;
 	if (labels(m, d->server, d->share, &sv, &sh))
 		return -1;
 	if (d->outcome == OUTCOME_HUNG) {

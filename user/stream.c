@@ -320,27 +320,56 @@ int event_from_json(json_t *o, struct ct_event *e, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ reader */
 
+/*
+ * Messages quote the input (a value, jansson's "near '...'"): escaped for
+ * the terminal, so a recording cannot send escape sequences or bidi
+ * controls through an error.
+ */
 static int reader_fail(struct stream_reader *r, const char *what)
 {
-	snprintf(r->err, sizeof(r->err), "%.100s:%zu: %.200s", r->name, r->lineno, what);
+	char raw[sizeof(r->err)];
+
+	snprintf(raw, sizeof(raw), "%.100s:%zu: %.200s", r->name, r->lineno, what);
+	escape_str(r->err, sizeof(r->err), raw, sizeof(raw), ESC_TEXT);
 	return -1;
 }
 
-/* The next line without its newline: 1, 0 at EOF, -1 on error. */
+/*
+ * The next line without its newline: 1, 0 at EOF, -1 on error. Memory is
+ * bounded: a line longer than MAX_LINE is an error as soon as it is, not
+ * after it was read whole; a read error (including out of memory) is an
+ * error, never the end of input.
+ */
 static int next_line(struct stream_reader *r)
 {
-	ssize_t n = getline(&r->line, &r->cap, r->in);
+	size_t n = 0;
+	int c;
 
-	if (n < 0)
-		return ferror(r->in) ? reader_fail(r, strerror(errno)) : 0;
+	if (!r->line) {
+		r->cap = MAX_LINE + 1;
+		r->line = malloc(r->cap);
+		if (!r->line)
+			return reader_fail(r, "out of memory");
+	}
+	errno = 0;
+	while ((c = getc_unlocked(r->in)) != EOF && c != '\n') {
+		if (n == MAX_LINE) {
+			r->lineno++;
+			return reader_fail(r, "line too long");
+		}
+		if (!c) {
+			r->lineno++;
+			return reader_fail(r, "NUL byte in line");
+		}
+		r->line[n++] = (char)c;
+	}
+	if (c == EOF && ferror(r->in))
+		return reader_fail(r, strerror(errno ? errno : EIO));
+	if (c == EOF && !n)
+		return 0;
 	r->lineno++;
-	if (n > MAX_LINE)
-		return reader_fail(r, "line too long");
-	if (memchr(r->line, '\0', n))
-		return reader_fail(r, "NUL byte in line");
-	if (n > 0 && r->line[n - 1] == '\n')
-		r->line[--n] = '\0';
-	else
+	r->line[n] = '\0';
+	if (c == EOF)
 		return reader_fail(r, "truncated line (no newline at end of file)");
 	return 1;
 }

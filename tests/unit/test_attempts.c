@@ -312,6 +312,53 @@ static void reconnect_of_an_established_mount_is_server_unresponsive(void **stat
 	engine_free(en);
 }
 
+/*
+ * Damaged input: a mount whose end was lost, then a flood of its events,
+ * then thousands of mounts that never end. Memory per attempt and attempts
+ * open stay bounded, the stale ones are reported as never ended.
+ */
+static void unfinished_attempts_stay_bounded(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	connected(en, 1 * MS, 100, 1);
+	for (int i = 0; i < 10000; i++)
+		request(en, 2 * MS + i * 1000, 100, 1, 5, i);
+	/* hung once (the last request waits), and nothing else yet */
+	engine_tick(en, 2 * MS + 10000 * 1000 + 6 * S);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.r[0].o, OUTCOME_HUNG);
+	/* ten minutes without an event: it expires, reported as such */
+	engine_tick(en, ATTEMPT_STALE_NS + 20 * S);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.r[1].o, OUTCOME_HUNG);
+	engine_free(en);
+
+	/* more open attempts than the engine keeps: the idle-longest expire */
+	memset(&s, 0, sizeof(s));
+	en = engine_new(5 * S, collect, &s);
+	for (int i = 0; i < ENGINE_MAX_OPEN + 5; i++)
+		mount_start(en, 1000 + i, 1000 + i, "\\\\srv\\data");
+	assert_int_equal(s.n, 5);
+	engine_free(en);
+}
+
+/* An event stamped before its predecessor never gives a negative time. */
+static void out_of_order_timestamps_never_underflow(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(5 * S, collect, &s);
+
+	mount_start(en, 10 * S, 100, "\\\\srv\\data");
+	connected(en, 1 * S, 100, 1);		/* nine seconds "before" the mount */
+	mount_done(en, 2 * S, 100, -13);
+	assert_int_equal(s.n, 1);
+	assert_null(strstr(s.r[0].summary, "18446744"));
+	engine_free(en);
+}
+
 /* Classes no guest scenario makes (yet): built from synthetic streams. */
 static void session_status_decides_the_auth_class(void **state)
 {
@@ -453,6 +500,8 @@ int main(void)
 		cmocka_unit_test(unanswered_session_and_tree_requests),
 		cmocka_unit_test(connect_error_is_unreachable),
 		cmocka_unit_test(every_class_has_a_stable_name),
+		cmocka_unit_test(unfinished_attempts_stay_bounded),
+		cmocka_unit_test(out_of_order_timestamps_never_underflow),
 	};
 
 	return cmocka_run_group_tests_name("attempts", tests, NULL, NULL);

@@ -259,6 +259,36 @@ static void nul_bytes_are_rejected(void **state)
 	fclose(f);
 }
 
+/* An endless line is an error once it passes the limit, memory bounded. */
+static void endless_line_is_an_error_early(void **state)
+{
+	size_t n = 4 * 1024 * 1024;
+	char *text = malloc(sizeof(HEADER) + n + 1);
+
+	strcpy(text, HEADER);
+	memset(text + strlen(HEADER), 'a', n);
+	text[strlen(HEADER) + n] = '\0';
+	expect_error(text, "rec.jsonl:2: line too long");
+	free(text);
+}
+
+/* Input quoted in an error cannot reach the terminal raw. */
+static void errors_quoting_input_are_escaped(void **state)
+{
+	char err[400];
+	int events;
+
+	assert_int_equal(read_all(HEADER "{\"ts_us\":1,\"event\":\"\\u001b[2J\\u202e\"}\n",
+				  err, sizeof(err), &events), -1);
+	assert_null(strchr(err, '\x1b'));
+	assert_null(strstr(err, "\xe2\x80\xae"));
+	assert_non_null(strstr(err, "\\x1b[2J\\xe2\\x80\\xae"));
+	assert_int_equal(read_all(HEADER "{\"ts_us\":1,\"event\":\x1b]0;pwned\x07}\n",
+				  err, sizeof(err), &events), -1);
+	assert_null(strchr(err, '\x1b'));
+	assert_null(strchr(err, '\x07'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +299,8 @@ int main(void)
 		cmocka_unit_test(bad_input_is_rejected_naming_the_line),
 		cmocka_unit_test(oversized_strings_are_rejected_not_truncated),
 		cmocka_unit_test(nul_bytes_are_rejected),
+		cmocka_unit_test(endless_line_is_an_error_early),
+		cmocka_unit_test(errors_quoting_input_are_escaped),
 	};
 
 	return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
