@@ -358,8 +358,9 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 
 	engine_tick(en, e->ts_ns);
 	if (e->type == CT_EV_LOST) {
-		for (size_t i = 0; i < en->nopen; i++)
-			en->open[i]->lost += e->mid;
+		for (size_t i = 0; i < en->nopen; i++)	/* saturating: a recording may lie */
+			en->open[i]->lost = en->open[i]->lost + e->mid < en->open[i]->lost ?
+					    ~0ull : en->open[i]->lost + e->mid;
 		return;
 	}
 	if (e->type == CT_EV_MOUNT) {

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <unistd.h>
 #include "attempts.h"
+#include "escape.h"
 #include "commands.h"
 #include "diagnosis.h"
 #include "live.h"
@@ -22,6 +25,8 @@ static struct {
 	bool json;
 	double hang_after;
 	struct engine *engine;
+	unsigned long attempts;		/* reported */
+	bool write_failed;
 } env = { .hang_after = 5.0 };
 
 static const char doc[] =
@@ -96,11 +101,20 @@ static void on_attempt(void *ctx, const struct attempt *a, enum outcome o, __u64
 	diagnose_attempt(a, o, now, &d);
 	if (!wanted(&d))
 		return;
+	if (env.write_failed)
+		return;
+	env.attempts++;
 	if (env.json)
 		render_diagnosis_json(stdout, a, &d);
 	else
 		render_diagnosis_text(stdout, a, &d);
-	fflush(stdout);
+	/* output that cannot be written is an error, and ends a live run */
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "cifstrace: cannot write the diagnosis: %s\n", strerror(errno));
+		env.write_failed = true;
+		if (!env.input)
+			kill(getpid(), SIGTERM);
+	}
 }
 
 static int feed(void *ctx, const struct ct_event *e)
@@ -123,7 +137,10 @@ static int offline(void)
 	int n;
 
 	if (!in) {
-		fprintf(stderr, "cifstrace: cannot read %s: %s\n", env.input, strerror(errno));
+		char p[4 * 256 + 1];
+
+		escape_str(p, sizeof(p), env.input, 256, ESC_TEXT);
+		fprintf(stderr, "cifstrace: cannot read %s: %s\n", p, strerror(errno));
 		return 1;
 	}
 	n = stream_open(&r, in, strcmp(env.input, "-") ? env.input : "<stdin>");
@@ -141,6 +158,9 @@ static int offline(void)
 		fprintf(stderr, "cifstrace: %s\n", r.err);
 	else
 		engine_finish(env.engine, last);
+	if (n >= 0 && !env.attempts && !env.write_failed)
+		fprintf(stderr, "cifstrace: no mount attempt%s in %s (%zu line%s read)\n",
+			env.server ? " to that server" : "", r.name, r.lineno, r.lineno == 1 ? "" : "s");
 	stream_close(&r);
 	if (in != stdin)
 		fclose(in);
@@ -156,6 +176,11 @@ int cmd_diagnose(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
+	if (env.input && (live_cli.duration || live_cli.tracer.extra_port || live_cli.tracer.verbose)) {
+		fprintf(stderr, "cifstrace diagnose: -d, --port and -v apply to live tracing, "
+				"not to --input\n");
+		return 2;
+	}
 	env.engine = engine_new((__u64)(env.hang_after * 1e9), on_attempt, NULL);
 	if (!env.engine) {
 		fprintf(stderr, "cifstrace: out of memory\n");
@@ -177,5 +202,10 @@ int cmd_diagnose(int argc, char **argv)
 			engine_finish(env.engine, monotonic_ns());
 	}
 	engine_free(env.engine);
+	if (!rc && (env.write_failed || fflush(stdout) || ferror(stdout))) {
+		if (!env.write_failed)
+			fprintf(stderr, "cifstrace: cannot write the diagnosis: %s\n", strerror(errno));
+		rc = 1;
+	}
 	return rc;
 }

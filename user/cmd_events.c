@@ -2,8 +2,10 @@
 /* cifstrace events: the raw event stream, live, as text or JSON Lines. */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "commands.h"
 #include "render.h"
 #include "live.h"
@@ -45,13 +47,23 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 static __u64 t0;
+static bool write_failed;
 
 static int print_event(void *ctx, const struct ct_event *e)
 {
+	if (write_failed)
+		return 1;
 	if (env.json)
 		render_json_event(stdout, e);
 	else
 		render_text_event(stdout, e, t0);
+	/* a closed pipe or a full disk ends the run, as an error */
+	if (ferror(stdout)) {
+		fprintf(stderr, "cifstrace: cannot write the events: %s\n", strerror(errno));
+		write_failed = true;
+		kill(getpid(), SIGTERM);
+		return 1;
+	}
 	return 0;
 }
 
@@ -68,6 +80,7 @@ int cmd_events(int argc, char **argv)
 	static const struct argp_child children[] = { { &live_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = { opts, parse_arg, NULL, doc, children, NULL, NULL };
 	struct live_opts o = {};
+	int rc;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
@@ -76,5 +89,6 @@ int cmd_events(int argc, char **argv)
 	o.duration = live_cli.duration;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	o.on_start = start;
-	return live_run(&o, print_event, NULL);
+	rc = live_run(&o, print_event, NULL);
+	return rc ? rc : write_failed || fflush(stdout) ? 1 : 0;
 }

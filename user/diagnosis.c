@@ -310,8 +310,13 @@ static void explain_connect(struct diagnosis *d, const struct facts *f)
 	char port[16] = "445";
 
 	d->phase = PHASE_CONNECT;
+	/* every fact known now: the result's address, the SYN's, the mount's port= */
 	if (c && (c->flags & CT_F_ADDR))
 		snprintf(port, sizeof(port), "%u", c->daddr.port);
+	else if (f->syn && (f->syn->flags & CT_F_ADDR))
+		snprintf(port, sizeof(port), "%u", f->syn->daddr.port);
+	else if (f->mount && f->mount->mount.port)
+		snprintf(port, sizeof(port), "%u", f->mount->mount.port);
 
 	if ((d->outcome == OUTCOME_HUNG && f->syn_waiting) ||
 	    (c && c->connect.result == CT_CONNECT_TIMEOUT)) {

@@ -34,7 +34,9 @@ static error_t parse_live(int key, char *arg, struct argp_state *state)
 	case LIVE_OPT_PORT:
 		errno = 0;
 		v = strtol(arg, &end, 10);
-		if (errno || *end || v <= 0 || (key == LIVE_OPT_PORT && v > 65535))
+		/* -d: at most ten years, so deadlines never overflow */
+		if (errno || *end || v <= 0 || (key == LIVE_OPT_PORT && v > 65535) ||
+		    (key == 'd' && v > 10 * 366 * 86400L))
 			argp_error(state, "invalid %s: %s", key == 'd' ? "duration" : "port", arg);
 		if (key == 'd')
 			live_cli.duration = v;

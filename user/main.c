@@ -3,6 +3,7 @@
  * cifstrace: eBPF tracer for the Linux SMB client (cifs.ko).
  * Dispatches to one subcommand per file (cmd_*.c).
  */
+#include <argp.h>
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
@@ -33,6 +34,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	argp_err_exit_status = 2;	/* usage errors: 2, as every other */
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

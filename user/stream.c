@@ -131,7 +131,7 @@ static int get_name(struct ctx *c, const char *key, int (*lookup)(const char *),
 
 static int get_addr(struct ctx *c, const char *key, struct ct_addr *a)
 {
-	char buf[64], *colon, *host = buf;
+	char buf[64], *colon, *host = buf, *end;
 	unsigned long port;
 	int r = get_str(c, key, buf, sizeof(buf));
 
@@ -143,7 +143,10 @@ static int get_addr(struct ctx *c, const char *key, struct ct_addr *a)
 	if (!colon)
 		return fail(c, "field '%s' must be ADDRESS:PORT", key);
 	*colon = '\0';
-	port = strtoul(colon + 1, NULL, 10);
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || colon[1] < '0' || colon[1] > '9')
+		return fail(c, "field '%s' has a bad port", key);
 	if (buf[0] == '[' && colon > buf && colon[-1] == ']') {
 		host = buf + 1;
 		colon[-1] = '\0';

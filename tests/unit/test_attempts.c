@@ -345,6 +345,28 @@ static void unfinished_attempts_stay_bounded(void **state)
 	engine_free(en);
 }
 
+/* The live hang report of a SYN to port=4456 names 4456, not 445. */
+static void hung_connect_names_the_port_asked_for(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(3 * S, collect, &s);
+	struct ct_event e = ev(1 * MS, CT_EV_CONNECT, 100, 1);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	e.connect.result = CT_CONNECT_STARTED;
+	e.flags |= CT_F_ADDR;
+	e.daddr.family = 2;
+	e.daddr.port = 4456;
+	memcpy(e.daddr.addr, "\x7f\0\0\1", 4);
+	engine_feed(en, &e);
+	engine_tick(en, 4 * S);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.r[0].class, "connect-timeout");
+	if (!strstr(s.r[0].summary, "port 4456 is filtered"))
+		fail_msg("summary: %s", s.r[0].summary);
+	engine_free(en);
+}
+
 /* An event stamped before its predecessor never gives a negative time. */
 static void out_of_order_timestamps_never_underflow(void **state)
 {
@@ -502,6 +524,7 @@ int main(void)
 		cmocka_unit_test(every_class_has_a_stable_name),
 		cmocka_unit_test(unfinished_attempts_stay_bounded),
 		cmocka_unit_test(out_of_order_timestamps_never_underflow),
+		cmocka_unit_test(hung_connect_names_the_port_asked_for),
 	};
 
 	return cmocka_run_group_tests_name("attempts", tests, NULL, NULL);
