@@ -5,6 +5,8 @@
 #   make demo     boot a guest, break some mounts, watch cifstrace explain them
 #   make bench    cifstrace's overhead against tcpdump, trace-cmd and bpftrace
 #   make deps     install the Debian packages the build and tests need
+#   make install  PREFIX=/usr/local DESTDIR=: binary, man page, exporter unit and rules
+#   make deb      build/cifstrace_<version>_<arch>.deb
 
 OUTPUT   := build
 CLANG    ?= clang
@@ -19,25 +21,26 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 CFLAGS   ?= -g -O2
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+	    -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	    -Iinclude -Iuser -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf -I$(OUTPUT)
 
 # libbpf, libelf, zlib and jansson are linked statically so the one binary
 # can be copied to another host; glibc stays dynamic.
-STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic -lm
+STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic -lm -Wl,-z,relro,-z,now
 
 # The pipeline, one file per job: hooks -> stream -> renderers.
 CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c user/stream.c \
 	     user/render_json.c user/snapshot.c user/latency.c user/attempts.c user/diagnosis.c user/render_diagnosis.c \
 	     user/metrics.c user/http.c
-TOOL_SRCS := user/main.c user/cmd_events.c user/cmd_record.c user/cmd_diagnose.c user/cmd_latency.c user/cmd_exporter.c user/live.c user/tracer.c user/hooks.c \
+TOOL_SRCS := user/main.c user/cmd_events.c user/cmd_record.c user/cmd_diagnose.c user/cmd_latency.c user/cmd_exporter.c user/cmd_run.c user/live.c user/tracer.c user/hooks.c \
 	     user/privileges.c
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test unit-test guest-test fuzz demo bench clean
+.PHONY: all deps test unit-test guest-test fuzz demo bench clean install deb
 .DELETE_ON_ERROR:
 
 all: deps $(OUTPUT)/cifstrace
@@ -95,7 +98,7 @@ guest-test: deps $(OUTPUT)/cifstrace
 	@tests/run-guest.sh
 
 # One summary line over every suite: "N passed, N failed".
-test: deps $(OUTPUT)/cifstrace $(UNIT_TESTS) $(OUTPUT)/fuzz_stream
+test: deps $(OUTPUT)/cifstrace $(UNIT_TESTS) $(OUTPUT)/fuzz_stream deb
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: deps $(OUTPUT)/cifstrace
@@ -107,3 +110,26 @@ bench: deps $(OUTPUT)/cifstrace
 
 clean:
 	rm -rf $(OUTPUT)
+
+# ---------------------------------------------------------------- install
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR := $(PREFIX)/sbin
+MANDIR  := $(PREFIX)/share/man
+SHAREDIR := $(PREFIX)/share/cifstrace
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+VERSION := $(shell sed -n 's/^#define CIFSTRACE_VERSION "\(.*\)"/\1/p' user/commands.h)
+
+install: $(OUTPUT)/cifstrace
+	install -D -m 0755 $(OUTPUT)/cifstrace $(DESTDIR)$(SBINDIR)/cifstrace
+	install -D -m 0644 doc/cifstrace.8 $(DESTDIR)$(MANDIR)/man8/cifstrace.8
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)/prometheus
+	sed 's|/usr/local/sbin/cifstrace|$(SBINDIR)/cifstrace|' \
+		contrib/systemd/cifstrace-exporter.service \
+		>$(DESTDIR)$(UNITDIR)/cifstrace-exporter.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cifstrace-exporter.service
+	install -m 0644 contrib/prometheus/*.yml $(DESTDIR)$(SHAREDIR)/prometheus/
+
+# A Debian package of the same files (Debian paths), built with dpkg-deb.
+deb: deps $(OUTPUT)/cifstrace
+	@packaging/build-deb $(VERSION)

@@ -13,6 +13,8 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	# what runs inside the guest (from the host's root over 9p)
 	samba smbclient cifs-utils keyutils iproute2 nftables curl python3
+	# make deb and its checks
+	lintian binutils man-db
 )
 # make bench: the peers it measures, and the workload generator
 if [ "${1:-}" = bench ]; then

@@ -33,7 +33,7 @@ t "promtool check metrics accepts the rendered exposition" \
 	sh -c "[ -s '$sample' ] && '$promtool' check metrics <'$sample'"
 
 if command -v systemd-analyze >/dev/null; then
-	sed "s|/usr/local/bin/cifstrace|$PWD/build/cifstrace|" \
+	sed "s|/usr/local/sbin/cifstrace|$PWD/build/cifstrace|" \
 		contrib/systemd/cifstrace-exporter.service >"$sample.unit"
 	mv "$sample.unit" "${sample%/*}/cifstrace-exporter.service"
 	t "systemd-analyze verify contrib/systemd/cifstrace-exporter.service" \

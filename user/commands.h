@@ -8,6 +8,7 @@ int cmd_record(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #define CIFSTRACE_VERSION "0.1"
 

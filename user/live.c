@@ -55,6 +55,11 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
+void live_stop(void)
+{
+	exiting = 1;
+}
+
 struct relay {
 	struct tracer *t;
 	event_fn fn;
@@ -132,8 +137,9 @@ int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 	if (o->on_start)
 		o->on_start(ctx, t);
 	deadline = o->duration ? monotonic_ns() + o->duration * 1000000000ull : 0;
-	fprintf(stderr, "cifstrace: tracing the SMB client on %s; Ctrl-C to end\n",
-		tracer_kernel(t));
+	if (!o->quiet)
+		fprintf(stderr, "cifstrace: tracing the SMB client on %s; Ctrl-C to end\n",
+			tracer_kernel(t));
 
 	err = 0;
 	while (!exiting && (!deadline || monotonic_ns() < deadline)) {

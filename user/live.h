@@ -25,6 +25,7 @@ struct live_opts {
 	__u64 inflight_after_ns;
 	/* called after the last events were drained, before detaching */
 	void (*on_stop)(void *ctx, struct tracer *t);
+	bool quiet;			/* no "tracing ..." line on stderr */
 };
 
 /*
@@ -37,5 +38,7 @@ extern struct live_opts live_cli;
 
 /* Returns the process exit code. */
 int live_run(const struct live_opts *o, event_fn fn, void *ctx);
+/* End the live loop after the current poll, as SIGINT would (callbacks). */
+void live_stop(void);
 
 #endif

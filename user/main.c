@@ -14,6 +14,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "diagnose", cmd_diagnose, "explain each mount attempt, live or from a recording" },
+	{ "run", cmd_run, "run a command (a mount) and explain its mount attempts" },
 	{ "latency", cmd_latency, "where SMB time goes: histograms per share and command, slow ops" },
 	{ "exporter", cmd_exporter, "serve Prometheus metrics: latency, errors, mounts by class" },
 	{ "events", cmd_events, "print every captured event (text or JSON Lines)" },
