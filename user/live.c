@@ -10,6 +10,7 @@ static volatile sig_atomic_t exiting;
 
 /* --port is long-only: -p is a PID, as in libbpf-tools */
 #define LIVE_OPT_PORT 0x1001
+#define LIVE_OPT_RING 0x1002
 
 struct live_opts live_cli;
 
@@ -17,6 +18,8 @@ static const struct argp_option live_options[] = {
 	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
 	{ "port", LIVE_OPT_PORT, "PORT", 0,
 	  "Also treat TCP PORT as SMB (used only where cifs functions cannot be hooked)", 0 },
+	{ "ring-kb", LIVE_OPT_RING, "KB", 0,
+	  "Ring buffer size in KiB, a power of 2 from 4 (default 1024, 4096 with every request)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show the hook table and libbpf debug output", 0 },
 	{},
 };
@@ -29,6 +32,13 @@ static error_t parse_live(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'v':
 		live_cli.tracer.verbose = true;
+		return 0;
+	case LIVE_OPT_RING:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v < 4 || v > 1 << 20 || (v & (v - 1)))
+			argp_error(state, "invalid --ring-kb: %s (a power of 2, 4 to 1048576)", arg);
+		live_cli.tracer.ring_kb = (__u32)v;
 		return 0;
 	case 'd':
 	case LIVE_OPT_PORT:

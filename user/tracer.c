@@ -161,7 +161,8 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	bpf_object__for_each_program(p, t->skel->obj)
 		bpf_program__set_autoload(p, false);
 	/* the ring carries every request only for events and record */
-	bpf_map__set_max_entries(t->skel->maps.events, o->emit_requests ? 4 << 20 : 1 << 20);
+	bpf_map__set_max_entries(t->skel->maps.events, o->ring_kb ? o->ring_kb << 10 :
+				 o->emit_requests ? 4 << 20 : 1 << 20);
 
 	for (int i = 0; i < nr_hooks; i++) {
 		enum hook_mode m = md->m[allow_fentry][i];

@@ -19,6 +19,7 @@ struct tracer_opts {
 	__u64 slow_ns;		/* stream requests at least this slow (0: off) */
 	__u32 target_tgid;	/* count only this process's requests (0: all) */
 	bool aggregate;		/* histograms, credits, bytes (latency, exporter) */
+	__u32 ring_kb;		/* ring buffer size, a power of 2 >= 4 (0: default) */
 };
 
 /* Return 0 to go on, non-zero to stop polling. */
