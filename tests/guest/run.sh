@@ -17,7 +17,7 @@ mkdir -p /mnt/run-a /mnt/run-b /mnt/run-c
 ( sleep 2.5; mount -t cifs //127.0.0.1/nosuch /mnt/run-b -o username=alice,password=secret \
 	2>/dev/null ) &
 other=$!
-"$CIFSTRACE" run -- sh -c 'sleep 3; mount -t cifs //127.0.0.1/data /mnt/run-a -o username=alice,password=wrong; echo mount-said-$?' \
+"$CIFSTRACE" run -- sh -c 'sleep 3; mount -t cifs //127.0.0.1/data /mnt/run-a -o username=alice,password=wrong; rc=$?; echo mount-said-$rc; exit $rc' \
 	>"$WORK/a.out" 2>"$WORK/a.err"
 rc=$?
 wait $other
