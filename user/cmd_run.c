@@ -35,6 +35,10 @@ static struct {
 	int npids;
 	unsigned long reported;
 	struct engine *engine;
+	/* final reports wait for the command's end: its own messages come first */
+	char *held;
+	size_t nheld;
+	FILE *hold;
 } env = { .hang_after = 5.0 };
 
 static const char doc[] =
@@ -126,16 +130,19 @@ static bool ours(pid_t pid)
 static void on_attempt(void *ctx, const struct attempt *a, enum outcome o, __u64 now)
 {
 	struct diagnosis d;
+	FILE *out;
 
 	if (a->kind != ATTEMPT_MOUNT || !ours((pid_t)a->pid))
 		return;
 	diagnose_attempt(a, o, now, &d);
 	env.reported++;
+	/* a hang is news while the command waits; an end is told after it */
+	out = o == OUTCOME_HUNG || !env.hold ? env.out : env.hold;
 	if (env.json)
-		render_diagnosis_json(env.out, a, &d);
+		render_diagnosis_json(out, a, &d);
 	else
-		render_diagnosis_text(env.out, a, &d);
-	fflush(env.out);
+		render_diagnosis_text(out, a, &d);
+	fflush(out);
 }
 
 static int feed(void *ctx, const struct ct_event *e)
@@ -200,6 +207,7 @@ int cmd_run(int argc, char **argv)
 			return 1;
 		}
 	}
+	env.hold = open_memstream(&env.held, &env.nheld);
 	env.engine = engine_new((__u64)(env.hang_after * 1e9), on_attempt, NULL);
 	if (!env.engine) {
 		fprintf(stderr, "cifstrace: out of memory\n");
@@ -218,6 +226,9 @@ int cmd_run(int argc, char **argv)
 	if (!rc)
 		engine_finish(env.engine, monotonic_ns());
 	engine_free(env.engine);
+	if (env.hold && !fclose(env.hold) && env.nheld)
+		fwrite(env.held, 1, env.nheld, env.out);
+	free(env.held);
 	if (!rc && !env.reported && env.child > 0)
 		fprintf(env.out, "cifstrace: %s made no mount attempt\n", env.argv[0]);
 	if (env.out != stderr && fclose(env.out) && !rc) {
