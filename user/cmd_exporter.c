@@ -82,7 +82,6 @@ static const struct argp_option opts[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char *end;
 	double v;
 
 	switch (key) {
@@ -90,18 +89,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.listen = arg;
 		break;
 	case OPT_MAX_SERIES:
+		v = live_arg_positive(state, "--max-series", arg, 1000000);
+		if (v != floor(v))
+			argp_error(state, "invalid --max-series: %s", arg);
+		env.max_series = (unsigned int)v;
+		break;
 	case OPT_HANG_AFTER:
-		errno = 0;
-		v = strtod(arg, &end);
-		if (errno || *end || !isfinite(v) || v <= 0 ||
-		    v > (key == OPT_HANG_AFTER ? 86400 : 1000000) ||
-		    (key == OPT_MAX_SERIES && v != floor(v)))
-			argp_error(state, "invalid %s: %s",
-				   key == OPT_HANG_AFTER ? "--hang-after" : "--max-series", arg);
-		if (key == OPT_HANG_AFTER)
-			env.hang_after = v;
-		else
-			env.max_series = (unsigned int)v;
+		env.hang_after = live_arg_positive(state, "--hang-after", arg, 86400);
 		break;
 	case OPT_BPF_STATS:
 		env.bpf_stats = true;
@@ -140,24 +134,6 @@ static int on_event(void *ctx, const struct ct_event *e)
 	return 0;
 }
 
-static void read_debugdata(void)
-{
-	FILE *f = fopen("/proc/fs/cifs/DebugData", "r");
-
-	if (!f)
-		return;
-	names_read_debugdata(&env.names, f);
-	fclose(f);
-}
-
-static bool unnamed(const struct snapshot *s)
-{
-	for (size_t i = 0; i < s->nhist; i++)
-		if (s->hist[i].k.tid && !names_share(&env.names, s->hist[i].k.sesid, s->hist[i].k.tid))
-			return true;
-	return false;
-}
-
 /* Bring the counters up to now: the maps' deltas since the last scrape. */
 static int refresh(void)
 {
@@ -171,8 +147,7 @@ static int refresh(void)
 		return 0;
 	if (tracer_snapshot(env.t, &cur))
 		return -1;
-	if (unnamed(&cur))
-		read_debugdata();
+	live_learn_names(&env.names, &cur);
 	rc = lat_report_build(&cur, &env.prev, &env.names, &all, &r);
 	if (!rc)
 		rc = metrics_add_report(env.m, &r);
@@ -218,7 +193,7 @@ static const struct http_route routes[] = {
 static void start(void *ctx, struct tracer *t)
 {
 	pthread_mutex_lock(&env.lock);
-	read_debugdata();
+	live_learn_names(&env.names, NULL);
 	env.t = t;
 	pthread_mutex_unlock(&env.lock);
 }

@@ -63,27 +63,14 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static double parse_positive(struct argp_state *state, const char *what, const char *arg,
-			     double max)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || *end || !isfinite(v) || v <= 0 || v > max)
-		argp_error(state, "invalid %s: %s", what, arg);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
 	case 'i':
-		env.interval = parse_positive(state, "interval", arg, 86400);
+		env.interval = live_arg_positive(state, "interval", arg, 86400);
 		break;
 	case OPT_SLOWER:
-		env.slower_ms = parse_positive(state, "--slower", arg, 3600e3);
+		env.slower_ms = live_arg_positive(state, "--slower", arg, 3600e3);
 		break;
 	case OPT_NO_HIST:
 		env.no_hist = true;
@@ -100,7 +87,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "unknown SMB2 command: %s (e.g. READ, WRITE, CREATE)", arg);
 		break;
 	case 'p':
-		env.pid = (__u32)parse_positive(state, "pid", arg, INT_MAX);
+		env.pid = (__u32)live_arg_positive(state, "pid", arg, INT_MAX);
 		break;
 	case 'j':
 		env.json = true;
@@ -118,26 +105,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* Trees and connections made before we started: the kernel lists them. */
-static void read_debugdata(void)
-{
-	FILE *f = fopen("/proc/fs/cifs/DebugData", "r");
-
-	if (!f)
-		return;
-	names_read_debugdata(&env.names, f);
-	fclose(f);
-}
-
-/* Any tree of the snapshot we cannot name yet? */
-static bool unnamed(const struct snapshot *s)
-{
-	for (size_t i = 0; i < s->nhist; i++)
-		if (s->hist[i].k.tid && !names_share(&env.names, s->hist[i].k.sesid, s->hist[i].k.tid))
-			return true;
-	return false;
-}
-
 static void report(struct tracer *t)
 {
 	struct snapshot cur = {};
@@ -148,8 +115,7 @@ static void report(struct tracer *t)
 		env.rc = 1;
 		return;
 	}
-	if (unnamed(&cur))
-		read_debugdata();
+	live_learn_names(&env.names, &cur);
 	if (lat_report_build(&cur, &env.prev, &env.names, &env.f, &r)) {
 		fprintf(stderr, "cifstrace: out of memory\n");
 		env.rc = 1;
@@ -186,7 +152,7 @@ static void start(void *ctx, struct tracer *t)
 {
 	struct snapshot s = {};
 
-	read_debugdata();
+	live_learn_names(&env.names, NULL);
 	/* counting starts now: what the maps hold from before is the base */
 	if (!tracer_snapshot(t, &s))
 		env.prev = s;

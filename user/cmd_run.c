@@ -65,7 +65,6 @@ static const struct argp_option opts[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char *end;
 
 	switch (key) {
 	case 'j':
@@ -75,11 +74,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.output = arg;
 		break;
 	case 'H':
-		errno = 0;
-		env.hang_after = strtod(arg, &end);
-		if (errno || *end || !isfinite(env.hang_after) || env.hang_after <= 0 ||
-		    env.hang_after > 86400)
-			argp_error(state, "invalid --hang-after: %s", arg);
+		env.hang_after = live_arg_positive(state, "--hang-after", arg, 86400);
 		break;
 	case ARGP_KEY_ARG:
 		/* the command and its arguments: everything from here on */

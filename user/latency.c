@@ -284,6 +284,14 @@ static double bucket_lo(int i)
 	return i ? (double)(1ull << i) : 0;
 }
 
+bool names_missing(const struct names *n, const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nhist; i++)
+		if (s->hist[i].k.tid && !names_share(n, s->hist[i].k.sesid, s->hist[i].k.tid))
+			return true;
+	return false;
+}
+
 int lat_report_build(const struct snapshot *cur, const struct snapshot *prev,
 		     const struct names *names, const struct lat_filter *f,
 		     struct lat_report *out)

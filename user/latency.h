@@ -48,6 +48,8 @@ void names_learn(struct names *n, const struct ct_event *e);
  * how many trees were learned, -1 on a read error. */
 int names_read_debugdata(struct names *n, FILE *f);
 void names_free(struct names *n);
+/* Does s hold a tree that n cannot name yet? */
+bool names_missing(const struct names *n, const struct snapshot *s);
 
 /* ------------------------------------------------------------ report */
 

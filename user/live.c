@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include "latency.h"
 #include "live.h"
 #include "snapshot.h"
 
@@ -68,6 +70,31 @@ static void on_signal(int sig)
 void live_stop(void)
 {
 	exiting = 1;
+}
+
+double live_arg_positive(struct argp_state *state, const char *what, const char *arg, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end || !isfinite(v) || v <= 0 || v > max)
+		argp_error(state, "invalid %s: %s", what, arg);
+	return v;
+}
+
+void live_learn_names(struct names *n, const struct snapshot *s)
+{
+	FILE *f;
+
+	if (s && !names_missing(n, s))
+		return;
+	f = fopen("/proc/fs/cifs/DebugData", "r");
+	if (!f)
+		return;
+	names_read_debugdata(n, f);
+	fclose(f);
 }
 
 struct relay {

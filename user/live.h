@@ -41,4 +41,13 @@ int live_run(const struct live_opts *o, event_fn fn, void *ctx);
 /* End the live loop after the current poll, as SIGINT would (callbacks). */
 void live_stop(void);
 
+/* A number in (0, max] from an option, or argp_error naming the option. */
+double live_arg_positive(struct argp_state *state, const char *what, const char *arg, double max);
+
+struct names;
+struct snapshot;
+/* Name the trees and connections of s made before cifstrace started, from
+ * /proc/fs/cifs/DebugData (read only when some are unnamed; s NULL: read). */
+void live_learn_names(struct names *n, const struct snapshot *s);
+
 #endif

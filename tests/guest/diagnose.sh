@@ -315,6 +315,66 @@ if want negotiate-closed; then
 	later expect_attempts negotiate-closed "failed negotiate-closed negotiate none -112"
 fi
 
+# auth-access-denied: the server requires encryption for every session
+# (smb encrypt = required in [global]); SMB 2.1 cannot encrypt, so
+# SESSION_SETUP is refused with STATUS_ACCESS_DENIED (with [sealed] alone it
+# is the tree connect that is refused: tree-encryption-required).
+if want auth-access-denied; then
+	samba_global 'smb encrypt = required'
+	record auth-access-denied //127.0.0.1/data /mnt/d1 "$GOOD,vers=2.1"
+	samba_global_reset
+	expect_errno auth-access-denied 13
+	later check "auth-access-denied: recording has dialect 2.1, SESSION_SETUP ACCESS_DENIED" "$REC" \
+		'any($e[]; .event=="negotiate" and .dialect=="2.1") and any($e[]; .event=="session_setup" and .status=="0xC0000022")'
+	later expect_attempts auth-access-denied "failed auth-access-denied session_setup 0xC0000022 -13"
+fi
+
+# connect-unreachable: nftables answers the SYN to 127.0.0.3 with ICMP host
+# unreachable, as a router with no route would.
+if want connect-unreachable; then
+	nft add table inet ctunreach
+	nft add chain inet ctunreach out '{ type filter hook output priority 0; }'
+	nft add rule inet ctunreach out ip daddr 127.0.0.3 tcp dport 445 reject with icmp type host-unreachable
+	record connect-unreachable //127.0.0.3/data /mnt/d1 "$GOOD"
+	nft delete table inet ctunreach
+	expect_errno connect-unreachable 113
+	later check "connect-unreachable: recording has the connect failing with -EHOSTUNREACH" "$REC" \
+		'any($e[]; .event=="connect" and .rc==-113)'
+	later expect_attempts connect-unreachable "failed connect-unreachable connect none -113"
+fi
+
+# held NAME COMMAND NTH: tests/vm/smbproxy between mount and Samba holds the
+# server's NTH response to COMMAND (the server's TCP ACKs the request, SMB
+# never answers); after 8 s the mount is killed, as an impatient user would.
+held() {
+	"$VM/smbproxy" --listen 4450 --command "$2" --nth "$3" --action hold 2>"$WORK/$1.proxy" &
+	local proxy=$!
+	for _ in $(seq 1 50); do grep -q listening "$WORK/$1.proxy" && break; sleep 0.1; done
+	REC=$WORK/$1.jsonl
+	record_start "$1" "$REC"
+	timeout -s KILL 8 mount -t cifs //127.0.0.1/data /mnt/d1 -o "$GOOD,port=4450" >/dev/null 2>&1
+	trace_stop
+	kill $proxy
+	wait $proxy 2>/dev/null
+	umount /mnt/d1 2>/dev/null
+	keep "$1"
+}
+# auth-no-response: the first SESSION_SETUP response is held.
+if want auth-no-response; then
+	held auth-no-response SESSION_SETUP 1
+	later check "auth-no-response: recording has SESSION_SETUP sent and ACKed, never answered" "$REC" \
+		'any($e[]; .event=="ack" and .cmd=="SESSION_SETUP") and all($e[]; .event!="response" or .cmd!="SESSION_SETUP")'
+	later expect_attempts auth-no-response "failed auth-no-response session_setup none -"
+fi
+# tree-no-response: the second TREE_CONNECT response (the share's; the
+# first is IPC$) is held.
+if want tree-no-response; then
+	held tree-no-response TREE_CONNECT 2
+	later check "tree-no-response: recording has the share's TREE_CONNECT sent and ACKed, never answered" "$REC" \
+		'[$e[] | select(.event=="ack" and .cmd=="TREE_CONNECT")] | length == 2'
+	later expect_attempts tree-no-response "failed tree-no-response tree_connect none -"
+fi
+
 # concurrent: two mounts started at once, a wrong password and a missing
 # share. (cifs serializes mount(2) calls on its cifs_mount_mutex, so the
 # kernel runs them one after the other, in either order; the cifsd thread of
