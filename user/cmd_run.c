@@ -65,7 +65,6 @@ static const struct argp_option opts[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-
 	switch (key) {
 	case 'j':
 		env.json = true;
