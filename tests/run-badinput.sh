@@ -90,3 +90,15 @@ ms=$((($(date +%s%N) - start) / 1000000))
 [ $rc -eq 0 ] && [ $ms -lt 10000 ] && grep -q 'HUNG' "$W/out" &&
 	ok "100k events after a lost mount_done: ${ms} ms, bounded memory, reported hung" ||
 	not_ok "100k events after a lost mount_done ($ms ms, exit $rc)"
+
+# cifstrace check on this host: a host without cifs is told so, exit 2
+$C check >"$W/check.out" 2>&1
+rc=$?
+if [ ! -e /sys/module/cifs ] && ! modprobe -n cifs 2>/dev/null; then
+	[ $rc -eq 2 ] && grep -q 'cifs module    MISSING' "$W/check.out" &&
+		grep -q 'result: 1 essential piece is missing' "$W/check.out" &&
+		ok "check on a host without cifs: says what is missing and what it costs, exit 2" ||
+		not_ok "check on a host without cifs: exit 2 naming cifs (exit $rc)"
+else
+	[ $rc -eq 0 ] && ok "check on a host with cifs: exit 0" || not_ok "check on a host with cifs (exit $rc)"
+fi

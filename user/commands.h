@@ -9,6 +9,7 @@ int cmd_diagnose(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #define CIFSTRACE_VERSION "0.1"
 

@@ -17,6 +17,7 @@ static const struct command {
 	{ "run", cmd_run, "run a command (a mount) and explain its mount attempts" },
 	{ "latency", cmd_latency, "where SMB time goes: histograms per share and command, slow ops" },
 	{ "exporter", cmd_exporter, "serve Prometheus metrics: latency, errors, mounts by class" },
+	{ "check", cmd_check, "what this kernel offers cifstrace, and what is missing" },
 	{ "events", cmd_events, "print every captured event (text or JSON Lines)" },
 	{ "record", cmd_record, "write the event stream to a file for diagnose --input" },
 };

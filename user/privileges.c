@@ -31,7 +31,7 @@ static int kernel_has_cap_bpf(void)
 	return last >= CAP_BPF;
 }
 
-int check_privileges(void)
+int check_privileges_quiet(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = {};
@@ -40,6 +40,13 @@ int check_privileges(void)
 		return 0;
 	if (!syscall(SYS_capget, &h, d) && has_cap(d, CAP_SYS_ADMIN) &&
 	    (!kernel_has_cap_bpf() || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON))))
+		return 0;
+	return 1;
+}
+
+int check_privileges(void)
+{
+	if (!check_privileges_quiet())
 		return 0;
 	fprintf(stderr, "cifstrace: needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN) "
 			"to load BPF programs\n");

@@ -4,5 +4,7 @@
 
 /* 0 if this process may load and attach tracing programs, else prints one line and returns 1. */
 int check_privileges(void);
+/* The same, without the message. */
+int check_privileges_quiet(void);
 
 #endif

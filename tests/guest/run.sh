@@ -81,4 +81,17 @@ rc=$?
 [ $rc -eq 127 ] && grep -q 'cannot run /nonexistent/cmd' "$WORK/f.err" &&
 	ok "run: a command that cannot run: one line, exit 127" ||
 	not_ok "run: a command that cannot run: one line, exit 127 (exit $rc)"
+
+# ---------------------------------------------------------------- check
+"$CIFSTRACE" check >"$WORK/check.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^  cifs BTF       ok' "$WORK/check.out" &&
+	grep -q 'result: everything cifstrace needs is here' "$WORK/check.out" &&
+	[ "$(grep -cE '^[a-z0-9_]+ +[a-z/]+ +ok ' "$WORK/check.out")" -ge 20 ] &&
+	! grep -qE ' (FAILED|-) ' "$WORK/check.out"; then
+	ok "check: every piece and every hook is there, exit 0"
+else
+	not_ok "check: every piece and every hook is there, exit 0 (exit $rc)"
+	sed 's/^/#   /' "$WORK/check.out" | head -30
+fi
 exit 0
