@@ -103,13 +103,18 @@ struct relay {
 	void *ctx;
 };
 
-/* Every record passes here first: a reconnect retires its dead requests. */
+/*
+ * Every record passes here first: a reconnect retires its connection's
+ * dead requests, a failed mount those of its process.
+ */
 static int relay_event(void *ctx, const struct ct_event *e)
 {
 	struct relay *r = ctx;
 
 	if (e->type == CT_EV_RECONNECT && e->conn_id)
-		tracer_forget_conn(r->t, e->conn_id, e->ts_ns);
+		tracer_forget(r->t, e->conn_id, 0, e->ts_ns);
+	else if (e->type == CT_EV_MOUNT_DONE && e->rc && e->pid)
+		tracer_forget(r->t, 0, e->pid, e->ts_ns);
 	return r->fn(r->ctx, e);
 }
 

@@ -510,14 +510,15 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s)
 	return 0;
 }
 
-void tracer_forget_conn(struct tracer *t, __u64 conn_id, __u64 before_ns)
+void tracer_forget(struct tracer *t, __u64 conn_id, __u32 pid, __u64 before_ns)
 {
 	struct snapshot s = {};
 
-	if (!conn_id || tracer_snapshot_inflight(t, &s))
+	if ((!conn_id && !pid) || tracer_snapshot_inflight(t, &s))
 		return;
 	for (size_t i = 0; i < s.nreq; i++)
-		if (s.req[i].v.conn_id == conn_id && s.req[i].v.enter_ns < before_ns)
+		if (((conn_id && s.req[i].v.conn_id == conn_id) || (pid && s.req[i].v.pid == pid)) &&
+		    s.req[i].v.enter_ns < before_ns)
 			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.reqs), &s.req[i].k);
 	snapshot_free(&s);
 }

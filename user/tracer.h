@@ -42,8 +42,12 @@ struct snapshot;
 int tracer_snapshot(struct tracer *t, struct snapshot *s);
 /* Only the requests in flight (cheap: the table holds what is unanswered). */
 int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s);
-/* A connection reconnected: its requests entered before then are dead. */
-void tracer_forget_conn(struct tracer *t, __u64 conn_id, __u64 before_ns);
+/*
+ * Requests that will never be answered, entered before before_ns: those of
+ * a connection that reconnected (conn_id), or of a mount that failed (pid:
+ * its session is gone; a killed mount's request stays unanswered).
+ */
+void tracer_forget(struct tracer *t, __u64 conn_id, __u32 pid, __u64 before_ns);
 /* Runs and run time of our BPF programs (the kernel counts them only while
  * BPF stats are enabled: kernel.bpf_stats_enabled or bpf_enable_stats()). */
 void tracer_bpf_stats(struct tracer *t, __u64 *runs, __u64 *run_ns);

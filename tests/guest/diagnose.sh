@@ -329,12 +329,13 @@ if want auth-access-denied; then
 	later expect_attempts auth-access-denied "failed auth-access-denied session_setup 0xC0000022 -13"
 fi
 
-# connect-unreachable: nftables answers the SYN to 127.0.0.3 with ICMP host
-# unreachable, as a router with no route would.
+# connect-unreachable: nftables answers every packet to 127.0.0.3 with ICMP
+# host unreachable, as a router with no route would (cifs tries port 445,
+# then 139: both unreachable).
 if want connect-unreachable; then
 	nft add table inet ctunreach
 	nft add chain inet ctunreach out '{ type filter hook output priority 0; }'
-	nft add rule inet ctunreach out ip daddr 127.0.0.3 tcp dport 445 reject with icmp type host-unreachable
+	nft add rule inet ctunreach out ip daddr 127.0.0.3 reject with icmp type host-unreachable
 	record connect-unreachable //127.0.0.3/data /mnt/d1 "$GOOD"
 	nft delete table inet ctunreach
 	expect_errno connect-unreachable 113
