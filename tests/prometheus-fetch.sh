@@ -14,7 +14,7 @@ if [ ! -x "$dir/usr/bin/promtool" ] || [ ! -x "$dir/usr/bin/prometheus" ]; then
 		apt-get update -q >/dev/null
 	fi
 	echo "prometheus-fetch: downloading Debian's prometheus package (one-time)" >&2
-	(cd "$tmp" && apt-get download -q prometheus >/dev/null) ||
+	(cd "$tmp" && apt-get download -q prometheus >"$tmp/apt.log" 2>&1) || { cat "$tmp/apt.log" >&2; false; } ||
 		{ echo "prometheus-fetch: apt-get download prometheus failed" >&2; exit 1; }
 	mkdir -p "$dir"
 	dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
