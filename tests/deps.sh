@@ -15,6 +15,8 @@ pkgs=(
 	samba smbclient cifs-utils keyutils iproute2 nftables curl python3
 	# make deb and its checks
 	lintian binutils man-db
+	# ksmbd-tools (unpacked into the test cache, it conflicts with samba) needs
+	libnl-genl-3-200 libglib2.0-0
 )
 # make bench: the peers it measures, and the workload generator
 if [ "${1:-}" = bench ]; then

@@ -10,6 +10,12 @@ for k in $KERNELS; do
 	for t in tests/guest/*.sh; do
 		[ "$(basename "$t")" = lib.sh ] && continue
 		name=$(basename "$t" .sh)
+		# a test may name the kernels it is for: "# kernels: 6.12"
+		only=$(sed -n 's/^# kernels: //p' "$t" | head -1)
+		if [ -n "$only" ] && [[ " $only " != *" $k "* ]]; then
+			echo "# guest $k: $name is for $only only (not run, not counted)"
+			continue
+		fi
 		echo "# guest $k: $name"
 		out=$(mktemp)
 		tests/vm/run --kernel "$k" --timeout 900 "$t" </dev/null 2>&1 | tee "$out" |
