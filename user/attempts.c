@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "attempts.h"
 
 /*
@@ -285,6 +286,12 @@ void engine_tick(struct engine *en, __u64 now)
 			expire(en, i--, now);
 			continue;
 		}
+		if (a->recovering) {
+			/* trees reconnect on their next use: the session is enough */
+			if (a->session_back_ns && now > a->session_back_ns + RECOVERY_TREES_NS)
+				close_attempt(en, i--, OUTCOME_OK, a->session_back_ns);
+			continue;
+		}
 		w = waiting_on(a, &mark);
 
 		if (!w || a->done || now < w->ts_ns || now - w->ts_ns < en->hang_after_ns ||
@@ -352,6 +359,22 @@ static void watch_inflight(struct engine *en, const struct ct_event *e)
 	attempt_free(a);
 }
 
+static bool is_ipc_unc(const char *unc)
+{
+	size_t n = strnlen(unc, CT_UNC_LEN);
+
+	return n >= 5 && !strcasecmp(unc + n - 5, "\\IPC$");
+}
+
+static void close_open(struct engine *en, struct attempt *a, enum outcome o, __u64 now)
+{
+	for (size_t i = 0; i < en->nopen; i++)
+		if (en->open[i] == a) {
+			close_attempt(en, i, o, now);
+			return;
+		}
+}
+
 void engine_feed(struct engine *en, const struct ct_event *e)
 {
 	struct attempt *a;
@@ -375,6 +398,11 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 		return;
 	}
 	a = owner(en, e);
+	if (a && a->recovering && e->type == CT_EV_RECONNECT) {
+		/* not back, and reconnecting again: say so, follow the new one */
+		close_open(en, a, OUTCOME_HUNG, e->ts_ns);
+		a = NULL;
+	}
 	if (!a && e->type != CT_EV_RECONNECT)
 		watch(en, e);
 	if (!a && e->type == CT_EV_RECONNECT) {
@@ -394,12 +422,23 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 			forget(w);
 		}
 		add_event(a, e);
-		close_attempt(en, en->nopen - 1, OUTCOME_FAILED, e->ts_ns);
+		/* reported now; followed until the connection is back */
+		en->fn(en->ctx, a, OUTCOME_FAILED, e->ts_ns);
+		a->recovering = true;
+		a->hung_reported = true;
 		return;
 	}
 	if (!a)
 		return;
 	add_event(a, e);
+	if (a->recovering) {
+		if (e->type == CT_EV_SESSION_SETUP && (e->flags & CT_F_FINAL) && !e->rc)
+			a->session_back_ns = e->ts_ns;
+		else if (e->type == CT_EV_TREE_CONNECT && !e->rc && a->session_back_ns &&
+			 !is_ipc_unc(e->tree.unc))
+			close_open(en, a, OUTCOME_OK, e->ts_ns);
+		return;
+	}
 	if (e->type == CT_EV_MOUNT_DONE) {
 		a->done = true;
 		for (size_t i = 0; i < en->nopen; i++)
@@ -413,6 +452,11 @@ void engine_finish(struct engine *en, __u64 now)
 	while (en->nopen) {
 		struct attempt *a = en->open[en->nopen - 1];
 
+		if (a->recovering) {
+			close_attempt(en, en->nopen - 1, a->session_back_ns ? OUTCOME_OK : OUTCOME_HUNG,
+				      a->session_back_ns ? a->session_back_ns : now);
+			continue;
+		}
 		if (a->hung_reported) {		/* said already; nothing new */
 			en->nopen--;
 			attempt_free(a);

@@ -28,6 +28,9 @@
 #define ENGINE_MAX_OPEN 128
 /* An attempt with no event for this long never saw its end: it expires. */
 #define ATTEMPT_STALE_NS (600ull * 1000000000ull)
+/* After a reconnect, trees not re-established this long after the session
+ * are left to reconnect on their next use. */
+#define RECOVERY_TREES_NS (2ull * 1000000000ull)
 
 enum attempt_kind { ATTEMPT_MOUNT, ATTEMPT_RECONNECT };
 enum outcome { OUTCOME_OK, OUTCOME_FAILED, OUTCOME_HUNG };
@@ -50,6 +53,14 @@ struct attempt {
 	unsigned long long lost;	/* events dropped while it was open */
 	unsigned long long dropped;	/* beyond ATTEMPT_MAX_EVENTS */
 	bool expired;			/* closed without its end (stale, or too many open) */
+	/*
+	 * A reconnect of an established connection, reported failed, stays
+	 * open to follow the connection's return: reported again, ok, once the
+	 * session and a tree are re-established (or 2 s after the session when
+	 * trees reconnect later, on use); still hung at the end if it never was.
+	 */
+	bool recovering;
+	__u64 session_back_ns;		/* the session came back then (0: not yet) */
 	__u64 last_ns;			/* its latest event */
 	/* what it waits for, kept as events arrive: indexes into ev, -1 none */
 	int last_rr;			/* the last request, response or mount_done */

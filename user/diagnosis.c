@@ -668,10 +668,91 @@ static bool connect_failed(const struct facts *f)
 	       !(f->neg && f->neg->ts_ns > c->ts_ns);
 }
 
+/* ns from a to b, 0 if b is not after a */
+static __u64 span(const struct ct_event *a, const struct ct_event *b)
+{
+	return a && b && b->ts_ns > a->ts_ns ? b->ts_ns - a->ts_ns : 0;
+}
+
+/*
+ * After the reconnect of an established connection: whether and when it
+ * came back (connected, NEGOTIATE, session and trees re-established) and
+ * how long the share was unavailable, or that it is still down.
+ */
+static void explain_recovery(struct diagnosis *d, const struct facts *f)
+{
+	const struct attempt *a = f->a;
+	const struct ct_event *rc = f->first_reconnect, *down = rc, *conn = NULL, *neg = NULL,
+			      *sess = NULL, *tree = NULL, *last = rc;
+	bool after = false;
+
+	for (size_t i = 0; i < a->nev; i++) {
+		const struct ct_event *e = &a->ev[i];
+
+		if (e == rc) {
+			after = true;
+			continue;
+		}
+		if (!after) {
+			/* the outage began with the first request left unanswered */
+			if (e->type == CT_EV_REQUEST && !answered(a, e) && down == rc)
+				down = e;
+			continue;
+		}
+		if (e->type == CT_EV_CONNECT && e->connect.result == CT_CONNECT_OK && !conn)
+			conn = last = e;
+		else if (e->type == CT_EV_NEGOTIATE && !e->rc && !neg)
+			neg = last = e;
+		else if (e->type == CT_EV_SESSION_SETUP && (e->flags & CT_F_FINAL) && !e->rc && !sess)
+			sess = last = e;
+		else if (e->type == CT_EV_TREE_CONNECT && !e->rc && !is_ipc(e->tree.unc) && !tree)
+			tree = last = e;
+	}
+	d->class = "server-unresponsive";
+	d->phase = PHASE_NEGOTIATE;
+	if (d->outcome == OUTCOME_OK && sess) {
+		const struct ct_event *back = tree ? tree : sess;
+
+		d->duration_ns = span(down, back);
+		summary(d, "The connection to %s came back %s after the client reconnected: "
+			   "session%s re-established; %s was unavailable for %s.",
+			d->server, DUR(span(rc, back)), tree ? " and tree" : "",
+			tree ? tree->tree.unc : "the server", DUR(d->duration_ns));
+		evidence(d, "%s waited %s before the client gave up and reconnected",
+			 down != rc ? smb2_cmd_name(down->cmd) : "the connection", DUR(span(down, rc)));
+		if (conn)
+			evidence(d, "TCP connected again %s after the reconnect", DUR(span(rc, conn)));
+		if (neg)
+			evidence(d, "NEGOTIATE answered %s after the reconnect", DUR(span(rc, neg)));
+		evidence(d, "SESSION_SETUP succeeded %s after the reconnect", DUR(span(rc, sess)));
+		if (tree)
+			evidence(d, "TREE_CONNECT to %s succeeded %s after the reconnect", tree->tree.unc,
+				 DUR(span(rc, tree)));
+		else
+			evidence(d, "no tree was re-established yet: cifs reconnects trees on their "
+				    "next use");
+		advice(d, "The outage is over; to find its cause, look at the server (its logs, "
+			  "load, storage) around the time the requests stopped being answered");
+		return;
+	}
+	d->duration_ns = since(f, down);
+	summary(d, "The connection to %s has not come back %s after the client reconnected "
+		   "(last step: %s).", d->server, DUR(since(f, rc)),
+		last == rc ? "no TCP connection yet" : last == conn ? "connected, no NEGOTIATE answer" :
+		last == neg ? "NEGOTIATE answered, no session" : "session re-established, no tree");
+	evidence(d, "unavailable for %s so far", DUR(d->duration_ns));
+	advice(d, "Check that the server is up and reachable (nc -vz %s 445) and that its SMB "
+		  "service runs", d->server);
+}
+
 static void classify(struct diagnosis *d, const struct facts *f)
 {
 	const struct ct_event *t = f->tree;
 
+	if (f->a->kind == ATTEMPT_RECONNECT && f->reconnect && d->outcome != OUTCOME_FAILED) {
+		explain_recovery(d, f);
+		return;
+	}
 	if (f->a->kind == ATTEMPT_RECONNECT) {
 		d->class = "server-unresponsive";
 		d->phase = PHASE_NEGOTIATE;

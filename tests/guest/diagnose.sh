@@ -574,9 +574,13 @@ if want server-unresponsive; then
 		check "$name: live diagnose reported the established connection hung, then the reconnect" "$LIVE" \
 			'any($e[]; .kind=="reconnect" and .outcome=="hung" and .class=="server-unresponsive" and (.summary|test("has waited .* so far")))
 			 and any($e[]; .kind=="reconnect" and .outcome=="failed")'
+		check "$name: live diagnose says when the connection came back and how long the share was down" "$LIVE" \
+			'any($e[]; .kind=="reconnect" and .outcome=="ok" and (.summary|test("came back .* after the client reconnected: session and tree re-established; .* was unavailable for")))'
 		"$CIFSTRACE" diagnose --input "$REC" --json >"$WORK/$name.diag.jsonl" 2>&1
 		check "$name: diagnosed server-unresponsive, naming the unanswered request" "$WORK/$name.diag.jsonl" \
 			'any($e[]; .kind=="reconnect" and .class=="server-unresponsive" and (.summary|test("waited .* without a reply")))'
+		check "$name: the recording gives the recovery too" "$WORK/$name.diag.jsonl" \
+			'any($e[]; .kind=="reconnect" and .outcome=="ok" and (.summary|test("came back")))'
 		[ -z "$FIX" ] || jq -c -s '[.[] | {outcome, class, phase}]' "$WORK/$name.diag.jsonl" >"$FIX/$name.expect"
 	else
 		not_ok "$name: mount //127.0.0.1/data for the stall"

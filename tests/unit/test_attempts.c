@@ -381,6 +381,52 @@ static void out_of_order_timestamps_never_underflow(void **state)
 	engine_free(en);
 }
 
+/*
+ * After the reconnect of an established connection the attempt follows
+ * the connection: back (session and tree) is reported ok with how long the
+ * share was unavailable; never back is reported still down at the end.
+ */
+static void reconnect_then_recovery(void **state)
+{
+	for (int back = 0; back < 2; back++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+		struct ct_event e;
+
+		request(en, 10 * S, 300, 4, 8, 42);
+		acked(en, 10 * S + MS, 4, 8, 42);
+		e = ev(20 * S, CT_EV_RECONNECT, 55, 4);
+		engine_feed(en, &e);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.r[0].o, OUTCOME_FAILED);
+		connected(en, 20 * S + 10 * MS, 55, 4);
+		if (back) {
+			negotiated(en, 21 * S, 7, 4, 0x0311);
+			session(en, 21 * S + 100 * MS, 7, 4, 0, 0);
+			e = ev(21 * S + 200 * MS, CT_EV_TREE_CONNECT, 7, 4);
+			strcpy(e.tree.unc, "\\\\srv\\data");
+			e.flags = CT_F_STATUS | CT_F_RC;
+			engine_feed(en, &e);
+			assert_int_equal(s.n, 2);
+			assert_int_equal(s.r[1].o, OUTCOME_OK);
+			assert_string_equal(s.r[1].class, "server-unresponsive");
+			if (!strstr(s.r[1].summary, "came back 1.20 s after the client reconnected") ||
+			    !strstr(s.r[1].summary, "unavailable for 11.20 s"))
+				fail_msg("summary: %s", s.r[1].summary);
+		} else {
+			engine_tick(en, 60 * S);	/* no hang report while it recovers */
+			assert_int_equal(s.n, 1);
+			engine_finish(en, 80 * S);
+			assert_int_equal(s.n, 2);
+			assert_int_equal(s.r[1].o, OUTCOME_HUNG);
+			if (!strstr(s.r[1].summary, "has not come back 60.00 s after the client "
+						     "reconnected (last step: connected, no NEGOTIATE answer)"))
+				fail_msg("summary: %s", s.r[1].summary);
+		}
+		engine_free(en);
+	}
+}
+
 /* Classes no guest scenario makes (yet): built from synthetic streams. */
 static void session_status_decides_the_auth_class(void **state)
 {
@@ -501,8 +547,12 @@ static void in_flight_snapshots_report_a_hung_established_mount(void **state)
 	engine_feed(en, &e);
 	rc.ts_ns = 300 * S;
 	engine_feed(en, &rc);
-	assert_int_equal(s.n, 3);
-	assert_null(strstr(s.r[2].summary, "mid 43"));
+	/* the first outage never came back: still down, then the new reconnect */
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.r[2].o, OUTCOME_HUNG);
+	assert_non_null(strstr(s.r[2].summary, "has not come back"));
+	assert_int_equal(s.r[3].o, OUTCOME_FAILED);
+	assert_null(strstr(s.r[3].summary, "mid 43"));
 	engine_free(en);
 }
 
@@ -525,6 +575,7 @@ int main(void)
 		cmocka_unit_test(unfinished_attempts_stay_bounded),
 		cmocka_unit_test(out_of_order_timestamps_never_underflow),
 		cmocka_unit_test(hung_connect_names_the_port_asked_for),
+		cmocka_unit_test(reconnect_then_recovery),
 	};
 
 	return cmocka_run_group_tests_name("attempts", tests, NULL, NULL);
