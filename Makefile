@@ -4,6 +4,7 @@
 #   make test     unit tests on the host + guest tests under qemu
 #   make demo     boot a guest, break some mounts, watch cifstrace explain them
 #   make bench    cifstrace's overhead against tcpdump, trace-cmd and bpftrace
+#   make soak     10,000 mount attempts under a live diagnose (SOAK_N=...)
 #   make deps     install the Debian packages the build and tests need
 #   make install  PREFIX=/usr/local DESTDIR=: binary, man page, exporter unit and rules
 #   make deb      build/cifstrace_<version>_<arch>.deb
@@ -40,7 +41,7 @@ TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test unit-test guest-test fuzz demo bench clean install deb
+.PHONY: all deps test unit-test guest-test fuzz demo bench soak clean install deb
 .DELETE_ON_ERROR:
 
 all: deps $(OUTPUT)/cifstrace
@@ -100,6 +101,9 @@ guest-test: deps $(OUTPUT)/cifstrace
 # One summary line over every suite: "N passed, N failed".
 test: deps $(OUTPUT)/cifstrace $(UNIT_TESTS) $(OUTPUT)/fuzz_stream deb
 	@tests/run-all.sh $(UNIT_TESTS)
+
+soak: deps $(OUTPUT)/cifstrace
+	@tests/soak/run
 
 demo: deps $(OUTPUT)/cifstrace
 	@tests/demo/run
