@@ -8,6 +8,7 @@
 #   make deps     install the Debian packages the build and tests need
 #   make install  PREFIX=/usr/local DESTDIR=: binary, man page, exporter unit and rules
 #   make deb      build/cifstrace_<version>_<arch>.deb
+#   make btf      btf/<release>.btf for kernels without BTF for cifs (5.10)
 
 OUTPUT   := build
 CLANG    ?= clang
@@ -35,13 +36,13 @@ CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c user/
 	     user/render_json.c user/snapshot.c user/latency.c user/attempts.c user/diagnosis.c user/render_diagnosis.c \
 	     user/metrics.c user/http.c
 TOOL_SRCS := user/main.c user/cmd_events.c user/cmd_record.c user/cmd_diagnose.c user/cmd_latency.c user/cmd_exporter.c user/cmd_run.c user/cmd_check.c user/live.c user/tracer.c user/hooks.c \
-	     user/privileges.c
+	     user/privileges.c user/corebtf.c
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test unit-test guest-test fuzz demo bench soak clean install deb
+.PHONY: all deps test unit-test guest-test fuzz demo bench soak clean install deb btf
 .DELETE_ON_ERROR:
 
 all: deps $(OUTPUT)/cifstrace
@@ -76,8 +77,21 @@ $(OUTPUT)/tracer.o $(OUTPUT)/hooks.o: $(OUTPUT)/cifstrace.skel.h
 $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) include/cifstrace.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/cifstrace: $(CORE_OBJS) $(TOOL_OBJS)
+# BTF for kernels without BTF for cifs (make btf), built into the binary.
+BTF_FILES := $(wildcard btf/*.btf)
+$(OUTPUT)/btf_embedded.c: btf/embed.sh $(BTF_FILES) | $(OUTPUT)
+	btf/embed.sh $(BTF_FILES) > $@
+$(OUTPUT)/btf_embedded.o: $(OUTPUT)/btf_embedded.c user/corebtf.h
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cifstrace: $(CORE_OBJS) $(TOOL_OBJS) $(OUTPUT)/btf_embedded.o
 	$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
+
+$(OUTPUT)/btfflat: btf/btfflat.c | $(OUTPUT)
+	$(CC) $(CFLAGS) $< $(STATIC_LIBS) -o $@
+
+btf: deps
+	@btf/mkbtf.sh
 
 # Unit tests link the pure userspace pieces only: no BPF, no root.
 $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)

@@ -65,4 +65,11 @@ struct smb3_fs_context {
 	unsigned short port;
 } __attribute__((preserve_access_index));
 
+/* The same, before the fs_context mount API (5.10), read at cifs_mount. */
+struct smb_vol {
+	char *UNC;
+	char *username;
+	struct __kernel_sockaddr_storage dstaddr;	/* port= is its port */
+} __attribute__((preserve_access_index));
+
 #endif /* CIFS_TYPES_H */

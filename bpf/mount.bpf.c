@@ -239,25 +239,47 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 	return 0;
 }
 
+/* The mount's options as the kernel parsed them (names only, never secrets). */
+static __always_inline void mount_event(const char *unc, const char *user, __u16 port)
+{
+	struct ct_event *e = ev_new(CT_EV_MOUNT, 0);
+
+	if (!e)
+		return;
+	bpf_probe_read_kernel_str(e->mount.unc, sizeof(e->mount.unc), unc);
+	bpf_probe_read_kernel_str(e->mount.user, sizeof(e->mount.user), user);
+	e->mount.port = port;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * cifs_smb3_do_mount(fs_type, flags, ctx) since 5.11; 5.10 passes the raw
+ * option string (which holds the password: never read), and its parsed
+ * options reach cifs_mount(cifs_sb, smb_vol), which states the mount there.
+ */
 static __always_inline void mount_enter(struct smb3_fs_context *ctx)
 {
 	struct ct_task *t = task_get_or_init();
-	struct ct_event *e;
 
 	if (t)
 		t->mount_ns = bpf_ktime_get_ns();
-	e = ev_new(CT_EV_MOUNT, 0);
-	if (!e)
-		return;
-	if (!CIFS_BTF) {
-		bpf_ringbuf_submit(e, 0);
-		return;
-	}
-	bpf_probe_read_kernel_str(e->mount.unc, sizeof(e->mount.unc), BPF_CORE_READ(ctx, UNC));
-	bpf_probe_read_kernel_str(e->mount.user, sizeof(e->mount.user),
-				  BPF_CORE_READ(ctx, username));
-	e->mount.port = BPF_CORE_READ(ctx, port);
-	bpf_ringbuf_submit(e, 0);
+	if (bpf_core_type_exists(struct smb3_fs_context))
+		mount_event(BPF_CORE_READ(ctx, UNC), BPF_CORE_READ(ctx, username),
+			    BPF_CORE_READ(ctx, port));
+	else if (!bpf_core_type_exists(struct smb_vol))
+		mount_event(NULL, NULL, 0);	/* no BTF for cifs: the start alone */
+}
+
+SEC("kprobe/cifs_mount")
+int BPF_KPROBE(kprobe_cifs_mount, void *cifs_sb, struct smb_vol *vol)
+{
+	struct ct_addr a = {};
+
+	if (!bpf_core_type_exists(struct smb_vol))
+		return 0;
+	addr_from_sockaddr(&a, &vol->dstaddr);
+	mount_event(BPF_CORE_READ(vol, UNC), BPF_CORE_READ(vol, username), a.port);
+	return 0;
 }
 
 /* cifs_smb3_do_mount returns a dentry or ERR_PTR(-errno). */
@@ -387,21 +409,30 @@ SEC("fexit/cifs_get_spnego_key")
 int BPF_PROG(fexit_cifs_get_spnego_key, void *ses, void *server, long ret)
 { upcall_exit(ret); return 0; }
 
+/*
+ * smb3_reconnect(currmid, conn_id, hostname) since 5.15, (currmid,
+ * hostname) before: the arguments are copied, not read from the context,
+ * since a raw tracepoint program that reads past the last argument does
+ * not attach.
+ */
 SEC("raw_tp/smb3_reconnect")
-int BPF_PROG(tp_smb3_reconnect, __u64 currmid, __u64 a1, __u64 a2)
+int tp_smb3_reconnect(__u64 *ctx)
 {
-	__u64 conn_id = reconnect_has_conn_id ? a1 : 0;
-	const char *host = (const char *)(reconnect_has_conn_id ? a2 : a1);
+	__u64 a[3] = {};
+	__u64 conn_id;
+	const char *host;
 	struct ct_event *e;
 
+	bpf_probe_read_kernel(a, (reconnect_has_conn_id ? 3 : 2) * sizeof(__u64), ctx);
+	conn_id = reconnect_has_conn_id ? a[1] : 0;
+	host = (const char *)(reconnect_has_conn_id ? a[2] : a[1]);
 	conn_stat_inc(conn_id, reconnects);
 	e = ev_new(CT_EV_RECONNECT, conn_id);
 	if (!e)
 		return 0;
-	e->mid = currmid;
+	e->mid = a[0];
 	if (!e->server[0])
 		bpf_probe_read_kernel_str(e->server, sizeof(e->server), host);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
-

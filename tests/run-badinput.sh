@@ -43,6 +43,15 @@ rc=$?
 [ $rc -eq 1 ] && grep -q 'cannot write' "$W/err" && ok "diagnose with stdout closed exits 1" ||
 	not_ok "diagnose with stdout closed exits 1 (exit $rc)"
 
+# --btf is checked before anything else (privileges, the kernel): one line
+printf '\033]0;x\a' >"$W/bad"$'\e'"btf"
+expect "--btf with a file that is not BTF: one escaped line, exit 2" 2 'not a BTF file' \
+	$C events --btf "$W/bad"$'\e'"btf"
+expect "--btf with a missing file: exit 2" 2 'btf .*: not a BTF file \(No such file' \
+	$C diagnose --btf "$W/none.btf"
+expect "--btf with BTF that holds no cifs types: exit 2" 2 'holds no cifs types' \
+	$C latency --btf /sys/kernel/btf/vmlinux
+
 head -1 $FIX >"$W/empty.jsonl"
 expect "a recording with no attempts says so" 0 'no mount attempt in .*empty.jsonl' \
 	$C diagnose --input "$W/empty.jsonl"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "commands.h"
+#include "corebtf.h"
 #include "hooks.h"
 #include "live.h"
 #include "privileges.h"
@@ -24,7 +25,7 @@ static const char doc[] =
 "the way it attaches here; for anything missing, what it costs. Exit 0\n"
 "when everything essential is there, 2 when not.\n"
 "\n"
-"USAGE: cifstrace check [-v]\n"
+"USAGE: cifstrace check [-v] [--btf FILE]\n"
 "\n"
 "EXAMPLES:\n"
 "    cifstrace check          # before relying on cifstrace on a new host\n";
@@ -61,12 +62,16 @@ int cmd_check(int argc, char **argv)
 	const char *tfs;
 	struct utsname u;
 	struct tracer *t = NULL;
-	bool root;
+	struct core_btf cb;
+	char have[320];
+	bool root, usable;
 	int rc;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
 	o.verbose = live_cli.tracer.verbose;
+	o.btf_file = live_cli.tracer.btf_file;
+	o.quiet_btf = true;
 	uname(&u);
 	printf("cifstrace check on %s %s\n", u.sysname, u.release);
 	root = !check_privileges_quiet();
@@ -78,10 +83,17 @@ int cmd_check(int argc, char **argv)
 	     "no cifs module (modprobe cifs failed): nothing to trace");
 	line("vmlinux BTF", exists("/sys/kernel/btf/vmlinux"), true, "/sys/kernel/btf/vmlinux",
 	     "no kernel BTF (CONFIG_DEBUG_INFO_BTF): the BPF programs cannot be relocated (CO-RE)");
-	line("cifs BTF", exists("/sys/kernel/btf/cifs"), false, "/sys/kernel/btf/cifs",
-	     "no module BTF (CONFIG_DEBUG_INFO_BTF_MODULES): function hooks use kprobes; "
-	     "server names, user and domain, dialect, session and share flags and the "
-	     "server's ACK of each request (the network/server split) are not available");
+	/* --btf FILE is essential once asked for; BTF for cifs otherwise is not */
+	fflush(stdout);
+	usable = !core_btf_open(&cb, u.release, live_cli.tracer.btf_file);
+	line("cifs BTF", usable && cb.source != CORE_BTF_NONE, live_cli.tracer.btf_file != NULL,
+	     core_btf_describe(&cb, have, sizeof(have)),
+	     live_cli.tracer.btf_file ? "--btf FILE is not usable (above)" :
+	     "no module BTF (CONFIG_DEBUG_INFO_BTF_MODULES) and none built in for this "
+	     "release: server names, user and domain, dialect, session and share flags "
+	     "and the server's ACK of each request (the network/server split) are not "
+	     "available; make btf builds one (--btf FILE)");
+	core_btf_close(&cb);
 	tfs = tracefs_dir();
 	line("tracefs", tfs != NULL, false, tfs ? tfs : "",
 	     "no tracefs: tracepoint fields cannot be probed; the cifs tracepoints' "

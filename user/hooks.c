@@ -23,6 +23,8 @@ const struct hook hooks[] = {
 	/* cifs functions: the mount phases and the sockets */
 	{ "cifs_smb3_do_mount", NULL, HOOK_FUNC, 3, 0,
 	  "mount start, UNC, user, and its errno" },
+	{ "cifs_mount", NULL, HOOK_FUNC, 2, HOOK_PRE_FSCTX,
+	  "5.10: UNC, user and port (its do_mount has no parsed options)" },
 	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, 0,
 	  "which TCP sockets are cifs's" },
 	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, 0,
@@ -65,6 +67,7 @@ struct kernel_offer {
 	struct btf *vmlinux;
 	struct btf *cifs;	/* module BTF, NULL on kernels without it */
 	char *kallsyms;		/* cifs function names, "\nname\n" joined */
+	bool pre_fsctx;		/* cifs mounts with struct smb_vol (5.10) */
 	bool kallsyms_read;
 };
 
@@ -156,9 +159,10 @@ static char *read_cifs_kallsyms(void)
 	return out;
 }
 
-struct kernel_offer *probe_kernel(void)
+struct kernel_offer *probe_kernel(const char *core_btf)
 {
 	struct kernel_offer *k = calloc(1, sizeof(*k));
+	struct btf *b;
 
 	if (!k)
 		return NULL;
@@ -167,6 +171,10 @@ struct kernel_offer *probe_kernel(void)
 		k->cifs = btf__load_module_btf("cifs", k->vmlinux);
 	if (!k->vmlinux || libbpf_get_error(k->cifs))
 		k->cifs = NULL;
+	b = core_btf ? btf__parse(core_btf, NULL) : NULL;
+	if (!libbpf_get_error(b))
+		k->pre_fsctx = btf__find_by_name_kind(b, "smb_vol", BTF_KIND_STRUCT) > 0;
+	btf__free(libbpf_get_error(b) ? NULL : b);
 	return k;
 }
 
@@ -214,6 +222,8 @@ enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allo
 {
 	if (h->kind == HOOK_TP)
 		return tp_exists(h->system, h->name) ? MODE_TP : MODE_NONE;
+	if ((h->flags & HOOK_PRE_FSCTX) && !k->pre_fsctx)
+		return MODE_NONE;
 	/* fexit finds the return value by position: the prototype must match */
 	if (allow_fentry && (h->flags & HOOK_HOT) && btf_nargs(k, h->name) == h->nargs)
 		return MODE_FENTRY;

@@ -24,6 +24,8 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
  * which load and attach several times faster: no BTF search per program.
  */
 #define HOOK_HOT	(1u << 2)
+/* Only before the fs_context mount API (5.10), known from the BTF for cifs */
+#define HOOK_PRE_FSCTX	(1u << 3)
 
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */
@@ -53,7 +55,8 @@ struct hook_state {
 /* What the running kernel offers, probed once. */
 struct kernel_offer;
 
-struct kernel_offer *probe_kernel(void);
+/* core_btf: the file CO-RE uses for cifs when the kernel has none, or NULL */
+struct kernel_offer *probe_kernel(const char *core_btf);
 void free_offer(struct kernel_offer *k);
 /* The best mode for hook h; fentry only if allow_fentry. */
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry);

@@ -13,6 +13,7 @@ static volatile sig_atomic_t exiting;
 /* --port is long-only: -p is a PID, as in libbpf-tools */
 #define LIVE_OPT_PORT 0x1001
 #define LIVE_OPT_RING 0x1002
+#define LIVE_OPT_BTF 0x1003
 
 struct live_opts live_cli;
 
@@ -22,6 +23,9 @@ static const struct argp_option live_options[] = {
 	  "Also treat TCP PORT as SMB (used only where cifs functions cannot be hooked)", 0 },
 	{ "ring-kb", LIVE_OPT_RING, "KB", 0,
 	  "Ring buffer size in KiB, a power of 2 from 4 (default 1024, 4096 with every request)", 0 },
+	{ "btf", LIVE_OPT_BTF, "FILE", 0,
+	  "BTF for cifs and vmlinux (make btf), for a kernel without BTF for cifs that "
+	  "cifstrace does not know", 0 },
 	{ "verbose", 'v', NULL, 0, "Show the hook table and libbpf debug output", 0 },
 	{},
 };
@@ -34,6 +38,9 @@ static error_t parse_live(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'v':
 		live_cli.tracer.verbose = true;
+		return 0;
+	case LIVE_OPT_BTF:
+		live_cli.tracer.btf_file = arg;
 		return 0;
 	case LIVE_OPT_RING:
 		errno = 0;

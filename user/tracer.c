@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cifstrace.skel.h"
+#include "corebtf.h"
 #include "hooks.h"
 #include "privileges.h"
 #include "snapshot.h"
@@ -28,6 +29,7 @@ struct tracer {
 	event_fn fn;
 	void *fn_ctx;
 	struct utsname uts;
+	struct core_btf core;	/* where CO-RE finds cifs's types */
 	int nr_cpus;
 	bool aggregate;		/* the aggregation hooks are wanted */
 };
@@ -156,7 +158,10 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	struct bpf_program *p, *use[2];
 	int err;
 
-	t->skel = cifstrace_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		    .btf_custom_path = t->core.path[0] ? t->core.path : NULL);
+
+	t->skel = cifstrace_bpf__open_opts(&oo);
 	if (!t->skel)
 		return -errno;
 	bpf_object__for_each_program(p, t->skel->obj)
@@ -253,6 +258,8 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 
+	if (opts->btf_file && core_btf_check(opts->btf_file))
+		return 2;	/* bad input first */
 	err = check_privileges();
 	if (err)
 		return err;
@@ -278,15 +285,28 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		free(t);
 		return 1;
 	}
-	t0 = monotonic_ns();
-	k = probe_kernel();
-	if (!t || !k) {
+	if (!t) {
 		fprintf(stderr, "cifstrace: out of memory\n");
-		free(t);
-		free_offer(k);
 		return 1;
 	}
 	uname(&t->uts);
+	err = core_btf_open(&t->core, t->uts.release, opts->btf_file);
+	if (err) {
+		free(t);
+		return err;
+	}
+	if (t->core.source == CORE_BTF_NONE && !opts->quiet_btf)
+		fprintf(stderr, "cifstrace: this kernel has no BTF for cifs and cifstrace has none "
+				"built in for %s: server names, users, dialects and the network/server "
+				"split are missing (see cifstrace check; --btf FILE)\n", t->uts.release);
+	t0 = monotonic_ns();
+	k = probe_kernel(t->core.path[0] ? t->core.path : NULL);
+	if (!k) {
+		fprintf(stderr, "cifstrace: out of memory\n");
+		core_btf_close(&t->core);
+		free(t);
+		return 1;
+	}
 	t->aggregate = opts->aggregate;
 	choose_modes(k, opts, &md);
 	free_offer(k);
@@ -296,6 +316,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	err = load(t, &md, opts, true);
 	if (err)
 		err = load(t, &md, opts, false);
+	core_btf_close(&t->core);	/* libbpf has read it */
 	if (err) {
 		fprintf(stderr, "cifstrace: failed to load BPF programs: %s%s\n",
 			strerror(-err), opts->verbose ? "" : " (run with -v for details)");
@@ -535,11 +556,19 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 		if (hooks[i].kind == HOOK_FUNC && progs_of(t, i, s->mode, use) == 1)
 			as = s->mode == MODE_FENTRY ? (use[0] ? "fentry" : "fexit") :
 			     use[0] ? "kprobe" : "kretprobe";
-		fprintf(out, "%-22s %-17s %-9s %s\n", hooks[i].name,
-			(hooks[i].flags & HOOK_AGGREGATE) && !t->aggregate ? "-" : as,
-			s->attached ? "ok" : (hooks[i].flags & HOOK_AGGREGATE) && !t->aggregate ? "off" :
+		/* off by design: aggregation not asked for, or a 5.10-only hook */
+		bool off = ((hooks[i].flags & HOOK_AGGREGATE) && !t->aggregate) ||
+			   ((hooks[i].flags & HOOK_PRE_FSCTX) && s->mode == MODE_NONE);
+
+		fprintf(out, "%-22s %-17s %-9s %s\n", hooks[i].name, off ? "-" : as,
+			s->attached ? "ok" : off ? "off" :
 			s->mode == MODE_NONE ? "-" : "FAILED", hooks[i].why);
 	}
+}
+
+const char *tracer_btf_source(struct tracer *t, char *buf, size_t len)
+{
+	return core_btf_describe(&t->core, buf, len);
 }
 
 const char *tracer_kernel(struct tracer *t)

@@ -20,6 +20,8 @@ struct tracer_opts {
 	__u32 target_tgid;	/* count only this process's requests (0: all) */
 	bool aggregate;		/* histograms, credits, bytes (latency, exporter) */
 	__u32 ring_kb;		/* ring buffer size, a power of 2 >= 4 (0: default) */
+	const char *btf_file;	/* --btf: BTF for cifs (and vmlinux) for CO-RE */
+	bool quiet_btf;		/* no warning when there is no BTF for cifs */
 };
 
 /* Return 0 to go on, non-zero to stop polling. */
@@ -52,6 +54,8 @@ void tracer_forget(struct tracer *t, __u64 conn_id, __u32 pid, __u64 before_ns);
  * BPF stats are enabled: kernel.bpf_stats_enabled or bpf_enable_stats()). */
 void tracer_bpf_stats(struct tracer *t, __u64 *runs, __u64 *run_ns);
 void tracer_print_hooks(struct tracer *t, FILE *out);
+/* Where CO-RE found cifs's types, in words (cifstrace check). */
+const char *tracer_btf_source(struct tracer *t, char *buf, size_t len);
 /* Kernel release, for recordings. */
 const char *tracer_kernel(struct tracer *t);
 void tracer_close(struct tracer *t);
