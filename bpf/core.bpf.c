@@ -17,6 +17,7 @@ const volatile __u64 slow_ns = 0;
 const volatile __u32 target_tgid = 0;
 const volatile __u32 rw_arg_shift = 0;
 const volatile bool aggregate = true;
+const volatile __u64 conn_salt = 0;
 
 struct events_map events SEC(".maps");
 struct stats_map stats SEC(".maps");

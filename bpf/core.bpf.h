@@ -37,6 +37,7 @@ extern const volatile bool emit_requests;	/* stream every completed request */
 extern const volatile __u64 slow_ns;		/* stream requests slower than this */
 extern const volatile __u32 target_tgid;	/* only this process's requests */
 extern const volatile __u32 rw_arg_shift;
+extern const volatile __u64 conn_salt;		/* see server_conn_id() */
 extern const volatile bool aggregate;		/* histograms and counters wanted */	/* 6.12 read/write_done: 2 more args */
 
 /* ----------------------------------------------------------------- maps */
@@ -241,15 +242,21 @@ static __always_inline __u32 task_id(void)
  */
 #define CIFS_BTF bpf_core_type_exists(struct TCP_Server_Info)
 
+/*
+ * A connection's id: the kernel's (5.15+), else one derived from the
+ * server's address, never the address itself (a kernel pointer must not
+ * reach a recording): salted at load, mixed, cut to 53 bits (JSON-safe).
+ */
 static __always_inline __u64 server_conn_id(struct TCP_Server_Info *server)
 {
+	__u64 id;
+
 	if (!server)
 		return 0;
-	if (!CIFS_BTF)
-		return (__u64)server;
-	if (bpf_core_field_exists(server->conn_id))
+	if (CIFS_BTF && bpf_core_field_exists(server->conn_id))
 		return BPF_CORE_READ(server, conn_id);
-	return (__u64)server;
+	id = (((__u64)server ^ conn_salt) * 0x9E3779B97F4A7C15ull) >> 11;
+	return id ? id : 1;
 }
 
 static __always_inline void stat_inc(__u32 which)

@@ -4,7 +4,7 @@
 # times out is a failed test, never a skipped one.
 set -u
 cd "$(dirname "$0")/.."
-KERNELS=${CIFSTRACE_KERNELS:-"6.1 6.12"}
+KERNELS=${CIFSTRACE_KERNELS:-"5.10 6.1 6.12"}
 rc=0
 # What the guests run from the test cache is fetched here, on the host: the
 # guest has no network and sees the host's files read-only.

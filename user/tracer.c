@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -156,6 +158,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 		bool allow_fentry)
 {
 	struct bpf_program *p, *use[2];
+	__u64 salt;
 	int err;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo,
@@ -193,6 +196,10 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel->rodata->slow_ns = o->slow_ns;
 	t->skel->rodata->target_tgid = o->target_tgid;
 	t->skel->rodata->aggregate = o->aggregate;
+	/* kernels without server->conn_id: ids derived from addresses, salted */
+	if (getrandom(&salt, sizeof(salt), 0) != sizeof(salt))
+		salt = monotonic_ns();
+	t->skel->rodata->conn_salt = salt;
 	/* 6.12's netfs read/write tracepoints carry two ids first */
 	t->skel->rodata->rw_arg_shift =
 		tp_has_field("cifs", "smb3_read_done", "rreq_debug_id") ? 2 : 0;
@@ -318,8 +325,16 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		err = load(t, &md, opts, false);
 	core_btf_close(&t->core);	/* libbpf has read it */
 	if (err) {
-		fprintf(stderr, "cifstrace: failed to load BPF programs: %s%s\n",
-			strerror(-err), opts->verbose ? "" : " (run with -v for details)");
+		struct rlimit rl;
+
+		/* before 5.11 BPF memory counts against RLIMIT_MEMLOCK */
+		if (err == -EPERM && !getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY)
+			fprintf(stderr, "cifstrace: failed to load BPF programs: %s (this kernel may "
+					"count BPF memory as locked memory: raise the limit, e.g. ulimit -l "
+					"unlimited or LimitMEMLOCK=infinity)\n", strerror(-err));
+		else
+			fprintf(stderr, "cifstrace: failed to load BPF programs: %s%s\n",
+				strerror(-err), opts->verbose ? "" : " (run with -v for details)");
 		free(t);
 		return 2;
 	}

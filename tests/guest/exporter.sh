@@ -282,8 +282,12 @@ trace_stop
 # ---------------------------------------------------------------- (e) the unit's capabilities
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$REPO/contrib/systemd/cifstrace-exporter.service" |
 	tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
-setpriv --bounding-set=-all,"$caps" --inh-caps=-all "$CIFSTRACE" exporter --listen 127.0.0.1:9465 \
-	2>"$WORK/caps.err" &
+# and the unit's LimitMEMLOCK, which systemd sets before dropping the rest
+# (5.10 charges BPF maps to RLIMIT_MEMLOCK; raising it needs CAP_SYS_RESOURCE)
+memlock=$(sed -n 's/^LimitMEMLOCK=//p' "$REPO/contrib/systemd/cifstrace-exporter.service")
+(ulimit -l "${memlock/infinity/unlimited}" &&
+	exec setpriv --bounding-set=-all,"$caps" --inh-caps=-all "$CIFSTRACE" exporter \
+	--listen 127.0.0.1:9465) 2>"$WORK/caps.err" &
 cpid=$!
 for _ in $(seq 1 100); do grep -q "tracing the SMB client" "$WORK/caps.err" && break; sleep 0.1; done
 echo capped >$M/capped

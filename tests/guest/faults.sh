@@ -8,7 +8,10 @@
 #     lost events counted in the stream and on stderr, never hidden;
 # (c) SIGINT under heavy traffic: exits within 1 s; SIGKILL: no program or
 #     map of cifstrace is left in the kernel;
-# (d) the passwords used appear in no output and no recording.
+# (d) the passwords used appear in no output and no recording;
+# (e) the cifs module: not loaded when cifstrace starts (it loads it and
+#     traces the first mount), and not unloadable while traced (the kernel
+#     holds it for the attached tracepoints: rmmod fails, tracing goes on).
 . "$(dirname "$0")/lib.sh"
 
 # a second server address on the same Samba (lo is in its interfaces)
@@ -108,4 +111,24 @@ leaks=$(grep -lE 'secret|bobpass|Wr0ng-Pa55' "$WORK"/*.json "$WORK"/*.jsonl "$WO
 	"$WORK/diag.txt" 2>/dev/null | tr '\n' ' ')
 [ -z "$leaks" ] && ok "secrets: no password in any output or recording of this test" ||
 	not_ok "secrets: no password in any output or recording ($leaks)"
+
+# ---------------------------------------------------------------- (e) module
+if rmmod cifs 2>"$WORK/rmmod0.err"; then
+	R=$WORK/module.jsonl
+	record_start module "$R" || exit 1
+	[ -d /sys/module/cifs ] && ok "module: cifs was unloaded; cifstrace loaded it and attached" ||
+		not_ok "module: cifstrace loaded cifs"
+	if rmmod cifs 2>"$WORK/rmmod.err"; then
+		not_ok "module: rmmod cifs refused while traced"
+	else
+		ok "module: rmmod cifs refused while traced ($(head -c 60 "$WORK/rmmod.err"))"
+	fi
+	mount -t cifs //127.0.0.1/data $M -o username=alice,password=secret >/dev/null 2>&1 &&
+		umount $M
+	trace_stop
+	check "module: the mount after the refused rmmod is traced, rc 0" "$R" \
+		'any($e[]; .event == "mount_done" and .rc == 0)'
+else
+	not_ok "module: cifs could not be unloaded before the test ($(head -c 80 "$WORK/rmmod0.err"))"
+fi
 exit 0
