@@ -119,6 +119,7 @@ struct ct_task {
 	__u64 mount_ns;			/* inside cifs_smb3_do_mount since */
 	__u64 upcall_ns;		/* inside cifs_get_spnego_key since */
 	__u64 credit_wait_ns;		/* began waiting for credits at */
+	__u64 reconnect_conn;		/* inside cifs_reconnect of (before 5.15) */
 	struct ct_pending pending;
 };
 

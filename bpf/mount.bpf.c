@@ -424,7 +424,13 @@ int tp_smb3_reconnect(__u64 *ctx)
 	struct ct_event *e;
 
 	bpf_probe_read_kernel(a, (reconnect_has_conn_id ? 3 : 2) * sizeof(__u64), ctx);
-	conn_id = reconnect_has_conn_id ? a[1] : 0;
+	if (reconnect_has_conn_id) {
+		conn_id = a[1];
+	} else {
+		struct ct_task *t = task_get();	/* fires inside cifs_reconnect */
+
+		conn_id = t ? t->reconnect_conn : 0;
+	}
 	host = (const char *)(reconnect_has_conn_id ? a[2] : a[1]);
 	conn_stat_inc(conn_id, reconnects);
 	e = ev_new(CT_EV_RECONNECT, conn_id);
@@ -434,5 +440,16 @@ int tp_smb3_reconnect(__u64 *ctx)
 	if (!e->server[0])
 		bpf_probe_read_kernel_str(e->server, sizeof(e->server), host);
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Before 5.15 smb3_reconnect names no connection: cifs_reconnect's server does. */
+SEC("kprobe/cifs_reconnect")
+int BPF_KPROBE(kprobe_cifs_reconnect, struct TCP_Server_Info *server)
+{
+	struct ct_task *t = task_get_or_init();
+
+	if (t)
+		t->reconnect_conn = remember_server(server);
 	return 0;
 }

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <bpf/btf.h>
@@ -25,6 +30,8 @@ const struct hook hooks[] = {
 	  "mount start, UNC, user, and its errno" },
 	{ "cifs_mount", NULL, HOOK_FUNC, 2, HOOK_PRE_FSCTX,
 	  "5.10: UNC, user and port (its do_mount has no parsed options)" },
+	{ "cifs_reconnect", NULL, HOOK_FUNC, 1, HOOK_PRE_CONN_ID,
+	  "before 5.15: which connection smb3_reconnect is about" },
 	{ "generic_ip_connect", NULL, HOOK_FUNC, 1, 0,
 	  "which TCP sockets are cifs's" },
 	{ "SMB2_negotiate", NULL, HOOK_FUNC, 3, 0,
@@ -224,6 +231,8 @@ enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allo
 		return tp_exists(h->system, h->name) ? MODE_TP : MODE_NONE;
 	if ((h->flags & HOOK_PRE_FSCTX) && !k->pre_fsctx)
 		return MODE_NONE;
+	if ((h->flags & HOOK_PRE_CONN_ID) && tp_has_field("cifs", "smb3_reconnect", "conn_id"))
+		return MODE_NONE;
 	/* fexit finds the return value by position: the prototype must match */
 	if (allow_fentry && (h->flags & HOOK_HOT) && btf_nargs(k, h->name) == h->nargs)
 		return MODE_FENTRY;
@@ -241,4 +250,92 @@ const char *hook_mode_name(enum hook_mode m)
 	case MODE_KPROBE: return "kprobe/kretprobe";
 	default: return "unavailable";
 	}
+}
+
+/* ------------------------------------------------ kretprobes with maxactive */
+
+#define KRP_GROUP "cifstrace"
+
+static int kprobe_events_write(const char *cmd)
+{
+	const char *dir = tracefs_dir();
+	char path[256];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!dir)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/kprobe_events", dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, strlen(cmd));
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int kretprobe_open(const char *fn, int maxactive, char *name, size_t len)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr) };
+	const char *dir = tracefs_dir();
+	char cmd[256], path[256], buf[32];
+	int fd, err;
+	ssize_t n;
+
+	snprintf(name, len, "ct%d_%s", (int)getpid(), fn);
+	snprintf(cmd, sizeof(cmd), "r%d:%s/%s %s\n", maxactive, KRP_GROUP, name, fn);
+	err = kprobe_events_write(cmd);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/events/%s/%s/id", dir, KRP_GROUP, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	err = n <= 0 ? -ENOENT : 0;
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		kretprobe_remove(name);
+		return err;
+	}
+	buf[n] = '\0';
+	attr.config = strtoull(buf, NULL, 10);
+	/* BPF on a tracepoint event runs on every CPU, whatever cpu says */
+	fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		kretprobe_remove(name);
+		return err;
+	}
+	return fd;
+}
+
+void kretprobe_remove(const char *name)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "-:%s/%s\n", KRP_GROUP, name);
+	kprobe_events_write(cmd);
+}
+
+void kretprobe_remove_stale(void)
+{
+	const char *dir = tracefs_dir();
+	char path[256], line[512], name[128];
+	FILE *f;
+	int pid;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/kprobe_events", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	/* r512:cifstrace/ct1234_cifs_mount cifs_mount */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "r%*d:" KRP_GROUP "/%127s", name) == 1 &&
+		    sscanf(name, "ct%d_", &pid) == 1 && pid > 0 && kill(pid, 0) && errno == ESRCH)
+			kretprobe_remove(name);
+	fclose(f);
 }

@@ -26,6 +26,8 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
 #define HOOK_HOT	(1u << 2)
 /* Only before the fs_context mount API (5.10), known from the BTF for cifs */
 #define HOOK_PRE_FSCTX	(1u << 3)
+/* Only where the smb3_reconnect tracepoint has no conn_id (before 5.15) */
+#define HOOK_PRE_CONN_ID (1u << 4)
 
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */
@@ -63,6 +65,17 @@ enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allo
 /* Does tracepoint system/name have a field called field? */
 bool tp_has_field(const char *system, const char *name, const char *field);
 const char *hook_mode_name(enum hook_mode m);
+/*
+ * A kretprobe on kernel function fn with room for maxactive calls in
+ * flight, made through tracefs (the perf PMU takes the kernel's default,
+ * max(10, 2 * CPUs), and drops the returns of calls beyond it). Returns a
+ * perf event fd for bpf_program__attach_perf_event, or -errno; name gets
+ * the event's name for kretprobe_remove() once the fd is closed.
+ */
+int kretprobe_open(const char *fn, int maxactive, char *name, size_t len);
+void kretprobe_remove(const char *name);
+/* Remove the kretprobes left by cifstrace processes that no longer run. */
+void kretprobe_remove_stale(void);
 /* A mounted tracefs, or NULL. Mounts it if needed. */
 const char *tracefs_dir(void);
 
