@@ -139,21 +139,15 @@ static int refresh(void)
 {
 	struct lat_filter all = { .cmd = -1 };
 	struct metrics_health h = {};
-	struct snapshot cur = {};
 	struct lat_report r;
 	int rc;
 
 	if (!env.t)
 		return 0;
-	if (tracer_snapshot(env.t, &cur))
-		return -1;
-	live_learn_names(&env.names, &cur);
-	rc = lat_report_build(&cur, &env.prev, &env.names, &all, &r);
+	rc = live_interval(env.t, &env.prev, &env.names, &all, &r);
 	if (!rc)
 		rc = metrics_add_report(env.m, &r);
 	lat_report_free(&r);
-	snapshot_free(&env.prev);
-	env.prev = cur;
 
 	tracer_stats(env.t, h.not_counted);
 	h.lost_events = h.not_counted[CT_STAT_LOST];

@@ -107,17 +107,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 static void report(struct tracer *t)
 {
-	struct snapshot cur = {};
 	struct lat_report r;
 
-	if (tracer_snapshot(t, &cur)) {
+	if (live_interval(t, &env.prev, &env.names, &env.f, &r)) {
 		fprintf(stderr, "cifstrace: cannot read the kernel's histograms: out of memory\n");
-		env.rc = 1;
-		return;
-	}
-	live_learn_names(&env.names, &cur);
-	if (lat_report_build(&cur, &env.prev, &env.names, &env.f, &r)) {
-		fprintf(stderr, "cifstrace: out of memory\n");
 		env.rc = 1;
 	} else if (!env.no_hist) {
 		if (env.json)
@@ -126,8 +119,6 @@ static void report(struct tracer *t)
 			lat_render_text(stdout, &r);
 	}
 	lat_report_free(&r);
-	snapshot_free(&env.prev);
-	env.prev = cur;
 	if (fflush(stdout) && !env.rc) {
 		fprintf(stderr, "cifstrace: cannot write the output: %s\n", strerror(errno));
 		env.rc = 1;

@@ -21,7 +21,7 @@ int core_btf_check(const char *file)
 {
 	libbpf_print_fn_t print = libbpf_set_print(NULL);	/* our one line says it */
 	struct btf *btf = btf__parse(file, NULL);
-	int err = libbpf_get_error(btf);
+	int err = btf ? 0 : errno ? -errno : -EINVAL;	/* libbpf 1.x: NULL + errno */
 	char esc[512], why[128];
 
 	libbpf_set_print(print);

@@ -178,10 +178,12 @@ struct kernel_offer *probe_kernel(const char *core_btf)
 		k->cifs = btf__load_module_btf("cifs", k->vmlinux);
 	if (!k->vmlinux || libbpf_get_error(k->cifs))
 		k->cifs = NULL;
+	/* (libbpf_get_error(NULL) is -errno: test NULL first) */
 	b = core_btf ? btf__parse(core_btf, NULL) : NULL;
-	if (!libbpf_get_error(b))
+	if (b && !libbpf_get_error(b)) {
 		k->pre_fsctx = btf__find_by_name_kind(b, "smb_vol", BTF_KIND_STRUCT) > 0;
-	btf__free(libbpf_get_error(b) ? NULL : b);
+		btf__free(b);
+	}
 	return k;
 }
 

@@ -226,3 +226,19 @@ int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 	tracer_close(t);
 	return err ? 1 : 0;
 }
+
+int live_interval(struct tracer *t, struct snapshot *prev, struct names *n,
+		  const struct lat_filter *f, struct lat_report *r)
+{
+	struct snapshot cur = {};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (tracer_snapshot(t, &cur))
+		return -1;
+	live_learn_names(n, &cur);
+	rc = lat_report_build(&cur, prev, n, f, r);
+	snapshot_free(prev);
+	*prev = cur;
+	return rc ? -1 : 0;
+}

@@ -50,4 +50,15 @@ struct snapshot;
  * /proc/fs/cifs/DebugData (read only when some are unnamed; s NULL: read). */
 void live_learn_names(struct names *n, const struct snapshot *s);
 
+struct lat_filter;
+struct lat_report;
+/*
+ * What the kernel aggregated since *prev (latency's interval, the
+ * exporter's scrape): read its maps, name what they hold, build the report
+ * of the deltas, and keep the new snapshot in *prev. r is always safe to
+ * lat_report_free(). Returns 0, or -1 when out of memory.
+ */
+int live_interval(struct tracer *t, struct snapshot *prev, struct names *n,
+		  const struct lat_filter *f, struct lat_report *r);
+
 #endif

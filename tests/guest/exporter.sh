@@ -62,13 +62,6 @@ rm -f $M/big
 cp /proc/fs/cifs/Stats "$WORK/stats.txt"
 sleep 0.3
 curl -sf "$URL" >"$WORK/m1.prom" || not_ok "counts: /metrics answered"
-stat_count() {
-	awk -v l="$1:" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $1==l {print $2; exit}' "$WORK/stats.txt"
-}
-stat_bytes() {
-	awk -v l="$1" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $0 ~ "Bytes read" {
-		for (i=1;i<=NF;i++) if ($i==l":") {print $(i+1); exit}}' "$WORK/stats.txt"
-}
 for pair in CREATE:Creates CLOSE:Closes WRITE:Writes READ:Reads QUERY_INFO:QueryInfos \
 	SET_INFO:SetInfos QUERY_DIRECTORY:QueryDirectories; do
 	cmd=${pair%%:*} label=${pair#*:}

@@ -36,13 +36,6 @@ rm -f $M/big
 trace_stop
 cp /proc/fs/cifs/Stats "$WORK/stats.txt"
 # stat_count LABEL: "Creates: 123 total 0 failed" of the data share
-stat_count() {
-	awk -v l="$1:" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $1==l {print $2; exit}' "$WORK/stats.txt"
-}
-stat_bytes() {
-	awk -v l="$1" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $0 ~ "Bytes read" {
-		for (i=1;i<=NF;i++) if ($i==l":") {print $(i+1); exit}}' "$WORK/stats.txt"
-}
 check "counts: rows name server 127.0.0.1 and the share of a mount made before cifstrace" "$J" \
 	"any(\$e[]; .type==\"histogram\" and .server==\"127.0.0.1\" and .share==\"$(printf '%s' "$UNC" | sed 's/\\/\\\\/g')\" and .command==\"CREATE\")"
 for pair in CREATE:Creates CLOSE:Closes WRITE:Writes READ:Reads QUERY_INFO:QueryInfos \

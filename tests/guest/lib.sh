@@ -92,3 +92,13 @@ record_start() {
 
 # now_ms: wall clock in milliseconds (bash builtin, no fork).
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# /proc/fs/cifs/Stats, as saved in $WORK/stats.txt, for \\127.0.0.1\data:
+# stat_count LABEL (e.g. Creates) and stat_bytes read|written.
+stat_count() {
+	awk -v l="$1:" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $1==l {print $2; exit}' "$WORK/stats.txt"
+}
+stat_bytes() {
+	awk -v l="$1" '/^[0-9]+\) \\\\127.0.0.1\\data/ {on=1} on && $0 ~ "Bytes read" {
+		for (i=1;i<=NF;i++) if ($i==l":") {print $(i+1); exit}}' "$WORK/stats.txt"
+}
