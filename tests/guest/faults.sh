@@ -95,6 +95,15 @@ maps=$(bpftool map list 2>/dev/null | grep -cE 'reqs|hists|conn_stats|events')
 [ "$during" -gt "$before" ] && [ "$after" = "$before" ] && [ "$maps" = 0 ] &&
 	ok "signals: after SIGKILL no program or map is left ($before -> $during -> $after lines)" ||
 	not_ok "signals: after SIGKILL no program or map is left ($before -> $during -> $after, maps $maps)"
+# the return probes' tracefs definitions outlive a SIGKILL (nothing runs
+# them); the next cifstrace removes them
+KPE=/sys/kernel/tracing/kprobe_events
+left=$(grep -c '^r[0-9]*:cifstrace/' $KPE)
+"$CIFSTRACE" diagnose -d 1 >/dev/null 2>&1
+mine=$(grep -c '^r[0-9]*:cifstrace/' $KPE)
+[ "$left" -gt 0 ] && [ "$mine" = 0 ] &&
+	ok "signals: the next start removes the $left return probe definitions a SIGKILL left in tracefs" ||
+	not_ok "signals: the next start removes the return probe definitions a SIGKILL left ($left -> $mine)"
 kill $load 2>/dev/null
 wait $load 2>/dev/null
 umount $M
