@@ -27,6 +27,7 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct hook_state state[32];
 	struct bpf_link *links[64];	/* at most two per hook */
+	const char *link_krp[64];	/* the kretprobe event of links[i], or NULL */
 	int nr_links;
 	event_fn fn;
 	void *fn_ctx;
@@ -236,14 +237,16 @@ static struct bpf_link *attach_kretprobe(struct tracer *t, struct bpf_program *p
 		errno = -pfd;
 		return NULL;
 	}
-	t->nr_krp++;
 	link = bpf_program__attach_perf_event(p, pfd);
 	if (!link) {
 		int err = errno;
 
 		close(pfd);
+		kretprobe_remove(name);
 		errno = err;
+		return NULL;
 	}
+	t->nr_krp++;
 	return link;	/* owns pfd: closed when the link is destroyed */
 }
 
@@ -261,15 +264,21 @@ static int attach(struct tracer *t)
 
 			if (!use[j])
 				continue;
-			if (s->mode == MODE_KPROBE && j == 1)
+			const char *krp = NULL;
+
+			if (s->mode == MODE_KPROBE && j == 1) {
 				link = attach_kretprobe(t, use[j], hooks[i].name);
-			else
+				if (link)
+					krp = t->krp[t->nr_krp - 1];
+			} else {
 				link = bpf_program__attach(use[j]);
+			}
 			if (!link) {
 				s->attached = false;
 				s->err = -errno;
 				continue;
 			}
+			t->link_krp[t->nr_links] = krp;
 			t->links[t->nr_links++] = link;
 		}
 		if ((hooks[i].flags & HOOK_REQUIRED) && !s->attached) {
@@ -648,9 +657,19 @@ void tracer_bpf_stats(struct tracer *t, __u64 *runs, __u64 *run_ns)
 	}
 }
 
-static void *destroy_link(void *link)
+struct detach {
+	struct bpf_link *link;
+	const char *krp;	/* its kretprobe's tracefs event, or NULL */
+};
+
+/* Detach one link, then remove its tracefs kretprobe (each waits for RCU). */
+static void *detach_one(void *arg)
 {
-	bpf_link__destroy(link);
+	struct detach *d = arg;
+
+	bpf_link__destroy(d->link);
+	if (d->krp)
+		kretprobe_remove(d->krp);
 	return NULL;
 }
 
@@ -661,6 +680,7 @@ static void *destroy_link(void *link)
  */
 void tracer_close(struct tracer *t)
 {
+	struct detach d[64];
 	pthread_t th[64];
 	bool started[64] = {};
 	__u64 t0, t1;
@@ -669,16 +689,16 @@ void tracer_close(struct tracer *t)
 		return;
 	t0 = monotonic_ns();
 	ring_buffer__free(t->rb);
-	for (int i = 0; i < t->nr_links; i++)
-		started[i] = !pthread_create(&th[i], NULL, destroy_link, t->links[i]);
+	for (int i = 0; i < t->nr_links; i++) {
+		d[i] = (struct detach){ t->links[i], t->link_krp[i] };
+		started[i] = !pthread_create(&th[i], NULL, detach_one, &d[i]);
+	}
 	for (int i = 0; i < t->nr_links; i++) {
 		if (started[i])
 			pthread_join(th[i], NULL);
 		else
-			bpf_link__destroy(t->links[i]);
+			detach_one(&d[i]);
 	}
-	for (int i = 0; i < t->nr_krp; i++)
-		kretprobe_remove(t->krp[i]);
 	t1 = monotonic_ns();
 	cifstrace_bpf__destroy(t->skel);
 	if (verbose)
