@@ -30,3 +30,4 @@ struct errs_map errs SEC(".maps");
 struct io_map io SEC(".maps");
 struct socks_map socks SEC(".maps");
 struct inflight_map inflight SEC(".maps");
+struct smb_dports_map smb_dports SEC(".maps");

@@ -220,6 +220,41 @@ struct inflight_map {
 };
 extern struct inflight_map inflight SEC(".maps");
 
+/*
+ * The server ports of the sockets above, one byte each (port >> 6 picks an
+ * entry, port & 63 the byte: plain byte stores, no atomics, which 5.10
+ * lacks but for add): tcp_probe, which runs for every TCP segment the host
+ * receives, tests it before any hash lookup. Array lookups are inlined.
+ */
+struct ct_ports {
+	__u8 on[64];
+};
+
+struct smb_dports_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct ct_ports);
+};
+extern struct smb_dports_map smb_dports SEC(".maps");
+
+static __always_inline void smb_dport_add(__u16 port)
+{
+	__u32 w = port >> 6;
+	struct ct_ports *p = bpf_map_lookup_elem(&smb_dports, &w);
+
+	if (p)
+		p->on[port & 63] = 1;
+}
+
+static __always_inline bool smb_dport_has(__u16 port)
+{
+	__u32 w = port >> 6;
+	struct ct_ports *p = bpf_map_lookup_elem(&smb_dports, &w);
+
+	return p && p->on[port & 63];
+}
+
 /* Global functions: verified once, shared by the files. */
 __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency);
 __noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data);

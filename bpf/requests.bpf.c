@@ -389,6 +389,7 @@ static __always_inline struct ct_ack_fifo *fifo_new(__u64 skey, __u64 conn_id,
 	struct ct_ack_fifo *fifo;
 
 	remember_server(server);
+	smb_dport_add(bpf_ntohs(BPF_CORE_READ((struct sock *)skey, __sk_common.skc_dport)));
 	bpf_map_update_elem(&socks, &skey, &s, BPF_NOEXIST);
 	fifo = lookup_or_init(&inflight, &skey, &zero_fifo);
 	if (fifo)

@@ -226,11 +226,12 @@ __noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data)
 
 /*
  * tcp_probe fires for every segment received in ESTABLISHED, on every
- * socket; skb->data is its TCP header. Sockets with nothing outstanding
- * cost one lookup.
+ * socket; skb->data is its TCP header. As a BTF tracepoint (the default)
+ * the socket is read directly, and a segment from a port no cifs socket
+ * talks to costs a port test, no lookup; as a raw tracepoint (kernels
+ * that refuse tracing programs) one lookup.
  */
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
+static __always_inline int on_segment(struct sock *sk, __u64 data, __u32 len)
 {
 	__u64 key = (__u64)sk;
 	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &key);
@@ -238,7 +239,21 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 
 	if (!fifo || fifo->head == fifo->tail)
 		return 0;
-	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ(skb, data)) || !th.ack)
+	if (bpf_probe_read_kernel(&th, sizeof(th), (void *)data) || !th.ack)
 		return 0;
-	return ack_scan(key, bpf_ntohl(th.ack_seq), BPF_CORE_READ(skb, len) > th.doff * 4);
+	return ack_scan(key, bpf_ntohl(th.ack_seq), len > th.doff * 4);
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tpbtf_tcp_probe, struct sock *sk, struct sk_buff *skb)
+{
+	if (!smb_dport_has(bpf_ntohs(sk->__sk_common.skc_dport)))
+		return 0;
+	return on_segment(sk, (__u64)skb->data, skb->len);
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
+{
+	return on_segment(sk, (__u64)BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, len));
 }

@@ -59,8 +59,8 @@ const struct hook hooks[] = {
 	/* TCP underneath, filtered in the kernel to cifs's sockets */
 	{ "inet_sock_set_state", "sock", HOOK_TP, 0, HOOK_REQUIRED,
 	  "SYN, connect result, FIN" },
-	{ "tcp_probe", "tcp", HOOK_TP, 0, 0,
-	  "ACKs of requests" },
+	{ "tcp_probe", "tcp", HOOK_TP, 0, HOOK_TP_BTF,
+	  "ACKs of requests (other ports: one test, no lookup)" },
 	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, 0,
 	  "retransmits" },
 	{ "tcp_send_reset", "tcp", HOOK_TP, 0, 0,
@@ -229,8 +229,10 @@ static bool in_kallsyms(struct kernel_offer *k, const char *fn)
 
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry)
 {
+	if (h->kind == HOOK_TP && !tp_exists(h->system, h->name))
+		return MODE_NONE;
 	if (h->kind == HOOK_TP)
-		return tp_exists(h->system, h->name) ? MODE_TP : MODE_NONE;
+		return allow_fentry && (h->flags & HOOK_TP_BTF) ? MODE_TP_BTF : MODE_TP;
 	if ((h->flags & HOOK_PRE_FSCTX) && !k->pre_fsctx)
 		return MODE_NONE;
 	if ((h->flags & HOOK_PRE_CONN_ID) && tp_has_field("cifs", "smb3_reconnect", "conn_id"))
@@ -248,6 +250,7 @@ const char *hook_mode_name(enum hook_mode m)
 {
 	switch (m) {
 	case MODE_TP: return "raw_tp";
+	case MODE_TP_BTF: return "tp_btf";
 	case MODE_FENTRY: return "fentry/fexit";
 	case MODE_KPROBE: return "kprobe/kretprobe";
 	default: return "unavailable";

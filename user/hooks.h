@@ -4,6 +4,7 @@
  * loader probes the running kernel and picks, per hook, the best flavour
  * it offers; BPF program names follow from the hook name:
  *   tracepoint  tp_<name>                     (raw tracepoint)
+ *               tpbtf_<name>                  (BTF tracepoint, HOOK_TP_BTF)
  *   function    fentry_<name> + fexit_<name>  (needs module BTF)
  *               kprobe_<name> + kretprobe_<name>  (fallback)
  */
@@ -28,12 +29,15 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
 #define HOOK_PRE_FSCTX	(1u << 3)
 /* Only where the smb3_reconnect tracepoint has no conn_id (before 5.15) */
 #define HOOK_PRE_CONN_ID (1u << 4)
+/* A tracepoint with a BTF-typed flavour (tpbtf_<name>): direct reads, no helpers */
+#define HOOK_TP_BTF	(1u << 5)
 
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */
 	MODE_TP,
 	MODE_FENTRY,
 	MODE_KPROBE,
+	MODE_TP_BTF,		/* tp_btf: a tracing program, like fentry */
 };
 
 struct hook {

@@ -76,6 +76,9 @@ static int progs_of(struct tracer *t, int i, enum hook_mode m, struct bpf_progra
 	case MODE_TP:
 		p[0] = prog(t, "tp", name);
 		break;
+	case MODE_TP_BTF:
+		p[0] = prog(t, "tpbtf", name);
+		break;
 	case MODE_FENTRY:
 		p[0] = prog(t, "fentry", name);
 		p[1] = prog(t, "fexit", name);
@@ -152,6 +155,7 @@ static void choose_modes(struct kernel_offer *k, const struct tracer_opts *o,
 		 * kallsyms is read only for functions BTF does not describe.
 		 */
 		out->m[0][i] = out->m[1][i] == MODE_FENTRY ? MODE_KPROBE :
+			       out->m[1][i] == MODE_TP_BTF ? MODE_TP :
 			       best_mode(k, &hooks[i], false);
 	}
 }
@@ -179,7 +183,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	for (int i = 0; i < nr_hooks; i++) {
 		enum hook_mode m = md->m[allow_fentry][i];
 
-		if (m == MODE_FENTRY && progs_of(t, i, m, use) == 0)
+		if ((m == MODE_FENTRY || m == MODE_TP_BTF) && progs_of(t, i, m, use) == 0)
 			m = md->m[0][i];
 		if (progs_of(t, i, m, use) == 0)
 			m = MODE_NONE;
