@@ -18,6 +18,9 @@ const volatile __u32 target_tgid = 0;
 const volatile __u32 rw_arg_shift = 0;
 const volatile bool aggregate = true;
 const volatile __u64 conn_salt = 0;
+const volatile __u16 kdc_port = 88;
+__u64 kaddr_page_offset_base = 0;
+__u64 kaddr_vmemmap_base = 0;
 
 struct events_map events SEC(".maps");
 struct stats_map stats SEC(".maps");
@@ -31,3 +34,4 @@ struct io_map io SEC(".maps");
 struct socks_map socks SEC(".maps");
 struct inflight_map inflight SEC(".maps");
 struct smb_dports_map smb_dports SEC(".maps");
+struct kdc_socks_map kdc_socks SEC(".maps");

@@ -11,6 +11,8 @@
  *                   in-kernel histograms, error counters, slow-op records
  *   tcp.bpf.c       the TCP connection under cifs: SYN, ACKs, retransmits,
  *                   resets, FIN
+ *   kdc.bpf.c       Kerberos: the exchanges with a KDC that a Kerberos
+ *                   mount's upcall makes (port 88, TCP and UDP)
  */
 #ifndef CORE_BPF_H
 #define CORE_BPF_H
@@ -38,7 +40,11 @@ extern const volatile __u64 slow_ns;		/* stream requests slower than this */
 extern const volatile __u32 target_tgid;	/* only this process's requests */
 extern const volatile __u32 rw_arg_shift;
 extern const volatile __u64 conn_salt;		/* see server_conn_id() */
-extern const volatile bool aggregate;		/* histograms and counters wanted */	/* 6.12 read/write_done: 2 more args */
+extern const volatile bool aggregate;		/* histograms and counters wanted */
+extern const volatile __u16 kdc_port;		/* Kerberos, 0: not traced */
+/* Set after load (see kdc.bpf.c): where the kernel keeps its memory map */
+extern __u64 kaddr_page_offset_base;
+extern __u64 kaddr_vmemmap_base;
 
 /* ----------------------------------------------------------------- maps */
 
@@ -225,7 +231,10 @@ extern struct inflight_map inflight SEC(".maps");
  * entry, port & 63 the byte: plain byte stores, no atomics, which 5.10
  * lacks but for add): tcp_probe, which runs for every TCP segment the host
  * receives, tests it before any hash lookup. Array lookups are inlined.
+ * PORT_SMB for SMB servers, PORT_KDC for the KDC port (set by the loader).
  */
+#define PORT_SMB	1
+#define PORT_KDC	2
 struct ct_ports {
 	__u8 on[64];
 };
@@ -243,17 +252,34 @@ static __always_inline void smb_dport_add(__u16 port)
 	__u32 w = port >> 6;
 	struct ct_ports *p = bpf_map_lookup_elem(&smb_dports, &w);
 
-	if (p)
-		p->on[port & 63] = 1;
+	if (p && !p->on[port & 63])
+		p->on[port & 63] = PORT_SMB;
 }
 
-static __always_inline bool smb_dport_has(__u16 port)
+static __always_inline __u8 smb_dport_kind(__u16 port)
 {
 	__u32 w = port >> 6;
 	struct ct_ports *p = bpf_map_lookup_elem(&smb_dports, &w);
 
-	return p && p->on[port & 63];
+	return p ? p->on[port & 63] : 0;
 }
+
+/* Sockets to a KDC, by struct sock address (LRU: UDP ones are never closed). */
+struct ct_kdc_sock {
+	__u64 open_ns;
+	__u32 pid;
+	__u8 proto;
+	__u8 replied;
+	char comm[CT_COMM_LEN];
+};
+
+struct kdc_socks_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct ct_kdc_sock);
+};
+extern struct kdc_socks_map kdc_socks SEC(".maps");
 
 /* Global functions: verified once, shared by the files. */
 __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency);
@@ -262,6 +288,22 @@ __noinline int phase_round(__u64 mid, __u64 sesid, __u64 status_rc, __u64 latenc
 			   __u64 tid_err_cmd);
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
 			    __u64 enter_ns);
+/* (global functions take kernel pointers as integers: the verifier's rule) */
+__noinline int kdc_open(__u64 sk, __u32 proto, __u64 uaddr);
+__noinline int kdc_state(__u64 sk, int oldstate, int newstate);
+__noinline int kdc_reply(__u64 sk, __u64 skb, __u32 off, __u32 proto);
+
+/*
+ * Argument i of a tracing program (fentry, tp_btf) as a plain integer: the
+ * verifier refuses typed kernel pointers as arguments of global functions.
+ */
+static __always_inline __u64 ctx_arg(void *ctx, int i)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (__u64 *)ctx + i);
+	return v;
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -418,6 +460,24 @@ static __always_inline struct ct_event *ev_new_ctx(__u32 type, __u64 conn_id, bo
 		e->flags |= CT_F_ADDR;
 	}
 	return e;
+}
+
+static __always_inline void ev_sock_addrs(struct ct_event *e, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	e->saddr.family = e->daddr.family = family;
+	e->saddr.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->daddr.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* explicit sizes: the destination is a byte array */
+	if (family == AF_INET) {
+		bpf_core_read(e->saddr.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr.addr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(e->saddr.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr.addr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	e->flags |= CT_F_ADDR;
 }
 
 #define ev_new(type, conn_id)		ev_new_ctx(type, conn_id, true)

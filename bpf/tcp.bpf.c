@@ -8,27 +8,10 @@
  *
  * Hooks: raw tracepoints sock:inet_sock_set_state (SYN, connect result,
  * FIN), tcp:tcp_probe (ACKs of requests), tcp:tcp_retransmit_skb,
- * tcp:tcp_send_reset, tcp:tcp_receive_reset.
+ * tcp:tcp_send_reset, tcp:tcp_receive_reset. The same two tracepoints
+ * also see sockets to a KDC: those go to kdc.bpf.c.
  */
 #include "core.bpf.h"
-
-static __always_inline void ev_sock_addrs(struct ct_event *e, struct sock *sk)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	e->saddr.family = e->daddr.family = family;
-	e->saddr.port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->daddr.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	/* explicit sizes: the destination is a byte array */
-	if (family == AF_INET) {
-		bpf_core_read(e->saddr.addr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->daddr.addr, 4, &sk->__sk_common.skc_daddr);
-	} else {
-		bpf_core_read(e->saddr.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr.addr, 16, &sk->__sk_common.skc_v6_daddr);
-	}
-	e->flags |= CT_F_ADDR;
-}
 
 /* ------------------------------------------------------------------ TCP */
 
@@ -82,6 +65,7 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		/* Runs in the connecting task, inside generic_ip_connect. */
 		struct ct_phase *ph = phase_get(PH_CONNECT);
+		__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		struct ct_smb_sock fresh = {
 			.syn_ns = bpf_ktime_get_ns(),
 			.pid = bpf_get_current_pid_tgid() >> 32,
@@ -90,8 +74,9 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 		if (ph) {
 			ph->syn_seen = 1;
 			fresh.conn_id = ph->conn_id;
-		} else if (!match_ports ||
-			   !is_smb_port(bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
+		} else if (kdc_port && dport == kdc_port) {
+			return kdc_open((__u64)sk, IPPROTO_TCP, 0);
+		} else if (!match_ports || !is_smb_port(dport)) {
 			return 0;
 		}
 		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
@@ -102,8 +87,11 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 	}
 
 	s = smb_sock_of(sk, &key);
-	if (!s)
+	if (!s) {
+		if (kdc_port && bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) == kdc_port)
+			kdc_state((__u64)sk, oldstate, newstate);
 		return 0;
+	}
 
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
 		emit_connect(key, CT_CONNECT_OK, 0);
@@ -244,16 +232,32 @@ static __always_inline int on_segment(struct sock *sk, __u64 data, __u32 len)
 	return ack_scan(key, bpf_ntohl(th.ack_seq), len > th.doff * 4);
 }
 
+/* A KDC's segment: its first data is the reply (kdc.bpf.c). */
+static __always_inline int kdc_segment(__u64 sk, __u64 skb)
+{
+	struct tcphdr th;
+
+	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ((struct sk_buff *)skb, data)))
+		return 0;
+	return kdc_reply(sk, skb, th.doff * 4, IPPROTO_TCP);
+}
+
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(tpbtf_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	if (!smb_dport_has(bpf_ntohs(sk->__sk_common.skc_dport)))
+	__u8 kind = smb_dport_kind(bpf_ntohs(sk->__sk_common.skc_dport));
+
+	if (!kind)
 		return 0;
+	if (kind == PORT_KDC)
+		return kdc_segment(ctx_arg(ctx, 0), ctx_arg(ctx, 1));
 	return on_segment(sk, (__u64)skb->data, skb->len);
 }
 
 SEC("raw_tp/tcp_probe")
 int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
+	if (kdc_port && bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) == kdc_port)
+		return kdc_segment((__u64)sk, (__u64)skb);
 	return on_segment(sk, (__u64)BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, len));
 }

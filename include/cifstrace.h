@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CT_ABI_VERSION	2
+#define CT_ABI_VERSION	3
 
 #define CT_COMM_LEN	16
 #define CT_HOST_LEN	64
@@ -69,6 +69,7 @@ enum ct_event_type {
 	CT_EV_INFLIGHT,		/* userspace, from the kernel's in-flight table: the
 				 * oldest unanswered request of a connection, as of
 				 * .ts_ns; .latency_ns is its age, .req its split */
+	CT_EV_KDC,		/* a Kerberos exchange with a KDC (port 88): .kdc */
 	CT_EV_TYPE_MAX,
 };
 
@@ -94,6 +95,25 @@ enum ct_connect_result {
 	CT_CONNECT_ERROR,	/* ICMP or other error, errno in .rc */
 	CT_CONNECT_STARTED,	/* SYN sent (the connect is under way) */
 };
+
+/*
+ * CT_EV_KDC: what happened on a socket to a KDC. Any process's (kinit,
+ * cifs.upcall, sssd...): userspace ties them to a mount by its upcall.
+ */
+enum ct_kdc_kind {
+	CT_KDC_OPEN = 1,	/* a socket to a KDC: TCP SYN sent, UDP connect() */
+	CT_KDC_REPLY,		/* its first data from the KDC; .latency_ns since open */
+	CT_KDC_FAILED,		/* TCP connect failed: refused (.rc) or abandoned */
+	CT_KDC_CLOSED,		/* TCP closed with no reply */
+};
+
+/* Kerberos message types (RFC 4120 5.10), from the message's first byte. */
+enum ct_krb_msg {
+	CT_KRB_AS_REQ = 10, CT_KRB_AS_REP = 11, CT_KRB_TGS_REQ = 12,
+	CT_KRB_TGS_REP = 13, CT_KRB_ERROR = 30,
+};
+
+#define CT_KDC_DATA_LEN 220	/* bytes of a KRB-ERROR kept (no secrets in it) */
 
 /* Authentication mechanism, normalised from the kernel's enum securityEnum. */
 enum ct_mech {
@@ -168,6 +188,21 @@ struct ct_event {
 			__u64 network_ns;
 			__u64 server_ns;
 		} req;
+		/*
+		 * CT_EV_KDC. Only a KRB-ERROR's bytes leave the kernel: replies
+		 * with tickets and keys (AS-REP, TGS-REP) give their type and
+		 * length only. Decoded in userspace (user/krb.c).
+		 */
+		struct {
+			__u8 kind;		/* enum ct_kdc_kind */
+			__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+			__u8 msg;		/* enum ct_krb_msg, 0 unknown */
+			__u8 pad;
+			__u32 msg_len;		/* the message's length (TCP: its record's) */
+			__u16 data_len;		/* valid bytes in data (a KRB-ERROR's first) */
+			__u16 pad2;
+			__u8 data[CT_KDC_DATA_LEN];
+		} kdc;
 		struct {
 			__u32 port;		/* port= option, 0 for the default */
 			__u32 pad;

@@ -397,6 +397,15 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 			watch_inflight(en, e);
 		return;
 	}
+	if (e->type == CT_EV_KDC) {
+		/* cifs.upcall's exchanges belong to the mount waiting on it */
+		for (size_t i = en->nopen; i-- > 0;)
+			if (en->open[i]->kind == ATTEMPT_MOUNT && upcalling(en->open[i])) {
+				add_event(en->open[i], e);
+				break;
+			}
+		return;
+	}
 	a = owner(en, e);
 	if (a && a->recovering && e->type == CT_EV_RECONNECT) {
 		/* not back, and reconnecting again: say so, follow the new one */

@@ -8,7 +8,9 @@
  * exit in one task (the mount events), plus whatever happens on the TCP
  * connections that task used (ACKs, FIN, RST arrive in softirq context,
  * tied to the attempt by conn_id). Concurrent mounts are different tasks,
- * so they never mix.
+ * so they never mix. Exchanges with a KDC (cifs.upcall's, in its own
+ * process) belong to the mount whose Kerberos upcall is running: with two
+ * Kerberos mounts upcalling at once, to the later one.
  */
 #ifndef ATTEMPTS_H
 #define ATTEMPTS_H

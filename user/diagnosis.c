@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "diagnosis.h"
+#include "krb.h"
 #include "names.h"
 #include "ntstatus.h"
 #include "render.h"
@@ -49,6 +50,13 @@ struct facts {
 	const struct ct_event *neg_req, *neg_ack, *neg;
 	const struct ct_event *sess_round, *sess_bad, *sess_final;
 	const struct ct_event *upcall;
+	/* Kerberos: the upcall's exchanges with KDCs */
+	const struct ct_event *kdc_open, *kdc_reply, *kdc_fail, *krb_err, *krb_normal;
+	bool kdc_reply_ok;				/* an AS-REP or TGS-REP came */
+	struct krb_error krb;				/* krb_err decoded */
+	const struct ct_event *as_err;			/* ... of an AS exchange */
+	struct krb_error as_krb;
+	int kdc_opens, kdc_replies, kdc_failed, kdc_refused;
 	const struct ct_event *tree_req, *tree_ack, *tree;	/* tree: the share, not IPC$ */
 	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
 	const struct ct_event *pending, *pending_ack;	/* request with no response */
@@ -79,6 +87,44 @@ static bool answered(const struct attempt *a, const struct ct_event *req)
 		    a->ev[i].conn_id == req->conn_id && a->ev[i].ts_ns >= req->ts_ns)
 			return true;
 	return false;
+}
+
+static void extract_kdc(struct facts *f, const struct ct_event *e)
+{
+	struct krb_error k;
+
+	switch (e->kdc.kind) {
+	case CT_KDC_OPEN:
+		f->kdc_open = e;
+		f->kdc_opens++;
+		break;
+	case CT_KDC_REPLY:
+		f->kdc_reply = e;
+		f->kdc_replies++;
+		if (e->kdc.msg == CT_KRB_AS_REP || e->kdc.msg == CT_KRB_TGS_REP)
+			f->kdc_reply_ok = true;
+		if (e->kdc.msg != CT_KRB_ERROR ||
+		    krb_error_decode(e->kdc.data, e->kdc.data_len < CT_KDC_DATA_LEN ?
+				     e->kdc.data_len : CT_KDC_DATA_LEN, &k))
+			break;
+		if (krb_error_normal(k.code)) {
+			f->krb_normal = e;
+		} else if (!strncmp(k.sname, "krbtgt/", 7)) {
+			/* an AS exchange: the upcall tried to get a TGT itself */
+			f->as_err = e;
+			f->as_krb = k;
+		} else {
+			f->krb_err = e;
+			f->krb = k;
+		}
+		break;
+	case CT_KDC_FAILED:
+		f->kdc_fail = e;
+		f->kdc_failed++;
+		if (e->rc == -ECONNREFUSED)
+			f->kdc_refused++;
+		break;
+	}
 }
 
 static void extract(const struct attempt *a, __u64 now, struct facts *f)
@@ -132,6 +178,9 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 			break;
 		case CT_EV_UPCALL:
 			f->upcall = e;
+			break;
+		case CT_EV_KDC:
+			extract_kdc(f, e);
 			break;
 		case CT_EV_TREE_CONNECT:
 			if (!is_ipc(e->tree.unc))
@@ -472,6 +521,166 @@ static const __u32 kerberos_problems[] = {
 	0xC0000133, 0xC000005E, 0xC0000192, 0xC000018D, 0xC00002F9, 0xC0000413,
 };
 
+/*
+ * The KDC's refusal, by error code: the reason, and what to do. The
+ * principal, realm and KDC come from the KRB-ERROR itself.
+ */
+static void explain_krb_error(struct diagnosis *d, const struct facts *f)
+{
+	const struct krb_error *k = &f->krb;
+	char kdc[64];
+	const char *name = krb_error_name(k->code);
+
+	addr_str(&f->krb_err->daddr, kdc, sizeof(kdc));
+	evidence(d, "the KDC %s answered over %s after %s: KRB-ERROR %s (%d)%s%s%s%s", kdc,
+		 krb_proto_name(f->krb_err->kdc.proto), DUR(f->krb_err->latency_ns),
+		 name ? name : "?", k->code, k->sname[0] ? " for " : "", k->sname,
+		 k->realm[0] ? "@" : "", k->realm);
+	if (k->e_text[0])
+		evidence(d, "the KDC's text: %s", k->e_text);
+	switch (k->code) {
+	case 7:		/* KDC_ERR_S_PRINCIPAL_UNKNOWN */
+		d->reason = "spn-unknown";
+		summary(d, "The KDC (%s) does not know the service principal %s%s%s: the "
+			   "client asks for a ticket to the name the server was mounted by, and no "
+			   "account in the domain has that SPN. A server reached through a DNS alias "
+			   "(CNAME) needs an SPN for the alias.", kdc, k->sname[0] ? k->sname : "?",
+			k->realm[0] ? "@" : "", k->realm);
+		advice(d, "Register the SPN on the server's computer account: setspn -S %s "
+			  "<SERVER>$ (Windows AD) or samba-tool spn add %s '<SERVER>$' (Samba AD); "
+			  "setspn -Q %s finds who has it", k->sname[0] ? k->sname : "cifs/<alias>",
+		       k->sname[0] ? k->sname : "cifs/<alias>", k->sname[0] ? k->sname : "cifs/<alias>");
+		advice(d, "Or mount the server by its real name, the one its account has an SPN for");
+		return;
+	case 37:	/* KRB_AP_ERR_SKEW */
+		d->reason = "clock-skew";
+		summary(d, "The KDC (%s) refused the ticket request: this host's clock and the "
+			   "KDC's differ by more than the allowed skew (5 minutes by default)%s%s%s.",
+			kdc, k->stime[0] ? "; the KDC's clock read " : "", k->stime,
+			k->stime[0] ? " UTC" : "");
+		advice(d, "Synchronize this host's clock with the domain (chrony, ntpd or "
+			  "systemd-timesyncd against the domain controllers); compare date -u here "
+			  "with the KDC's time above");
+		advice(d, "Then mount again: the ticket cache needs no change");
+		return;
+	case 12:	/* KDC_ERR_POLICY */
+		d->reason = "kdc-policy";
+		summary(d, "The KDC (%s) refused by policy to issue a ticket for %s to '%s' "
+			   "(KDC_ERR_POLICY). In Active Directory the usual causes are a disabled, "
+			   "locked out or expired account, or logon-hour and workstation limits; "
+			   "Samba's KDC answers so for a disabled account.", kdc,
+			k->sname[0] ? k->sname : "the server", k->cname[0] ? k->cname : d->user);
+		advice(d, "Check the account on the domain controller: samba-tool user show %s "
+			  "(userAccountControl), or Get-ADUser %s -Properties Enabled,LockedOut,"
+			  "AccountExpirationDate,LogonHours", k->cname[0] ? k->cname : "NAME",
+		       k->cname[0] ? k->cname : "NAME");
+		return;
+	case 18:	/* KDC_ERR_CLIENT_REVOKED */
+	case 1:		/* KDC_ERR_NAME_EXP */
+	case 23:	/* KDC_ERR_KEY_EXPIRED */
+		d->reason = "client-revoked";
+		summary(d, "The KDC (%s) refused '%s': %s.", kdc, k->cname[0] ? k->cname : d->user,
+			krb_error_text(k->code));
+		advice(d, "Enable, unlock or renew the account on the domain controller "
+			  "(samba-tool user enable NAME; Active Directory Users and Computers), "
+			  "then get a new ticket with kinit");
+		return;
+	case 32:	/* KRB_AP_ERR_TKT_EXPIRED */
+		d->reason = "ticket-expired";
+		summary(d, "The KDC (%s) refused the ticket request: the ticket-granting ticket "
+			   "in the credential cache has expired.", kdc);
+		advice(d, "Get a new ticket: kinit (or kinit -R while it is renewable); mounts "
+			  "that outlive a ticket need renewal (k5start, sssd, or a keytab with "
+			  "cifs.upcall -k)");
+		return;
+	case 6:		/* KDC_ERR_C_PRINCIPAL_UNKNOWN */
+	case 24:	/* KDC_ERR_PREAUTH_FAILED */
+		d->reason = "client-credentials";
+		summary(d, "The KDC (%s) refused the client: %s.", kdc, krb_error_text(k->code));
+		advice(d, "Check the principal and password the ticket was requested with "
+			  "(klist shows the cache's principal)");
+		return;
+	default:
+		d->reason = "kdc-error";
+		summary(d, "The KDC (%s) refused the ticket request for %s: %s (%s).", kdc,
+			k->sname[0] ? k->sname : "the server", name ? name : "error",
+			krb_error_text(k->code));
+		return;
+	}
+}
+
+/*
+ * Kerberos: the key upcall (cifs.upcall) is running or failed. Its
+ * exchanges with the KDC, when it had any, say why.
+ */
+static void explain_kerberos(struct diagnosis *d, const struct facts *f)
+{
+	const struct ct_event *u = f->upcall;
+	bool running = !(u->flags & CT_F_RC);
+	char kdc[64] = "?";
+
+	d->class = "auth-kerberos";
+	if (f->kdc_open)
+		addr_str(&f->kdc_open->daddr, kdc, sizeof(kdc));
+	if (f->krb_normal) {
+		struct krb_error k;
+		const struct ct_event *e = f->krb_normal;
+
+		if (!krb_error_decode(e->kdc.data, e->kdc.data_len < CT_KDC_DATA_LEN ?
+				      e->kdc.data_len : CT_KDC_DATA_LEN, &k))
+			evidence(d, "%s from the KDC%s%s: %s, not the cause", krb_error_name(k.code),
+				 k.cname[0] ? " for " : "", k.cname, krb_error_text(k.code));
+	}
+	if (f->krb_err) {
+		explain_krb_error(d, f);
+	} else if (f->kdc_opens && !f->kdc_replies) {
+		d->reason = "kdc-unreachable";
+		summary(d, "The key upcall asked a KDC for a ticket to cifs/%s and no KDC "
+			   "answered: %d attempt(s) to %s, %d refused, %d with no reply%s.",
+			d->server, f->kdc_opens, kdc, f->kdc_refused,
+			f->kdc_opens - f->kdc_refused, running ? " so far" : "");
+		advice(d, "Check that the KDC is up and reachable from this host on port 88, UDP "
+			  "and TCP (firewalls; the kdc = lines of /etc/krb5.conf or the DNS SRV "
+			  "records _kerberos._udp and _kerberos._tcp)");
+	} else if (!running && (!f->kdc_opens || f->as_err || (f->krb_normal && !f->kdc_reply_ok))) {
+		d->reason = "no-ticket";
+		summary(d, "The key upcall (cifs.upcall) returned %s after %s with no ticket for "
+			   "cifs/%s: the credential cache it used has no valid ticket-granting ticket "
+			   "(none, or expired: cifs.upcall drops an expired one without a word)%s.",
+			errno_name(u->rc, (char[32]){ 0 }, 32), DUR(u->duration_ns), d->server,
+			f->kdc_opens ? ", and its own attempt to get one from the KDC failed" :
+				       "; it asked no KDC");
+		if (f->as_err)
+			evidence(d, "the upcall asked the KDC %s for a ticket-granting ticket as '%s': "
+				    "%s (%s)", kdc, f->as_krb.cname[0] ? f->as_krb.cname : "?",
+				 krb_error_name(f->as_krb.code) ? krb_error_name(f->as_krb.code) : "error",
+				 krb_error_text(f->as_krb.code));
+		advice(d, "Get a ticket for the mounting user and check it: kinit user@REALM; "
+			  "klist (cruid= selects whose credential cache the upcall uses)");
+		advice(d, "Check the request-key configuration for cifs.spnego "
+			  "(/etc/request-key.d/cifs.spnego.conf from cifs-utils) and that "
+			  "keyutils is installed");
+	} else if (running) {
+		summary(d, "The Kerberos key upcall (cifs.upcall via request-key) for cifs/%s "
+			   "has been running for %s without returning: it is waiting on the KDC "
+			   "or on the credential cache.", d->server, DUR(since(f, u)));
+	} else {
+		d->reason = f->kdc_replies ? "upcall-failed" : NULL;
+		summary(d, "Kerberos authentication failed before anything was sent: the key "
+			   "upcall (cifs.upcall via request-key) returned %s after %s, so the "
+			   "client has no service ticket for cifs/%s.",
+			errno_name(u->rc, (char[32]){ 0 }, 32), DUR(u->duration_ns), d->server);
+		if (f->kdc_reply)
+			evidence(d, "the KDC answered (%s), yet the upcall failed: check cifs.upcall's "
+				    "messages in the system log", krb_msg_name(f->kdc_reply->kdc.msg));
+	}
+	if (!running)
+		evidence(d, "cifs_get_spnego_key: %s after %s", strerror(-u->rc), DUR(u->duration_ns));
+	if (f->kdc_opens)
+		evidence(d, "exchanges with KDCs during the upcall: %d opened, %d answered, %d "
+			    "failed to connect", f->kdc_opens, f->kdc_replies, f->kdc_failed);
+}
+
 static void explain_session(struct diagnosis *d, const struct facts *f)
 {
 	const struct ct_event *bad = f->sess_bad;
@@ -484,19 +693,10 @@ static void explain_session(struct diagnosis *d, const struct facts *f)
 		d->has_status = true;
 		d->status = bad->status;
 	}
-	if (f->upcall && !(f->upcall->flags & CT_F_RC)) {
-		d->class = "auth-kerberos";
-		summary(d, "The Kerberos key upcall (cifs.upcall via request-key) for cifs/%s "
-			   "has been running for %s without returning: it is waiting on the KDC "
-			   "or on the credential cache.", d->server, DUR(since(f, f->upcall)));
-	} else if (f->upcall && f->upcall->rc) {
-		d->class = "auth-kerberos";
-		summary(d, "Kerberos authentication failed before anything was sent: the key "
-			   "upcall (cifs.upcall via request-key) returned %s after %s, so the "
-			   "client has no service ticket for cifs/%s.",
-			errno_name(f->upcall->rc, (char[32]){ 0 }, 32), DUR(f->upcall->duration_ns),
-			d->server);
-		evidence(d, "cifs_get_spnego_key: %s", strerror(-f->upcall->rc));
+	if (f->upcall && (!(f->upcall->flags & CT_F_RC) || f->upcall->rc)) {
+		explain_kerberos(d, f);
+		if (d->reason)
+			return;		/* the KDC said why: the generic advice would blur it */
 	} else if (bad && in(bad->status, logon_failures, 3)) {
 		d->class = "auth-logon-failure";
 		summary(d, "The server rejected the credentials of user '%s'%s%s%s with %s on "

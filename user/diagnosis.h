@@ -18,6 +18,7 @@ struct diagnosis {
 	enum outcome outcome;
 	enum phase phase;
 	const char *class;	/* stable identifier, see README */
+	const char *reason;	/* finer cause within the class, or NULL (README) */
 	bool has_status;
 	__u32 status;		/* the NT status behind the class */
 	int err;		/* negative errno mount returned (or will), 0 if none */

@@ -67,6 +67,11 @@ const struct hook hooks[] = {
 	  "RST sent" },
 	{ "tcp_receive_reset", "tcp", HOOK_TP, 0, 0,
 	  "RST received" },
+	/* Kerberos: a krb5 mount's upcall asks a KDC; TCP ones come from the two above */
+	{ "inet_dgram_connect", NULL, HOOK_FUNC, 4, HOOK_VMLINUX,
+	  "UDP sockets to a KDC (port 88)" },
+	{ "__udp_enqueue_schedule_skb", NULL, HOOK_FUNC, 2, HOOK_VMLINUX | HOOK_HOT,
+	  "a KDC's UDP replies (other ports: one compare)" },
 };
 const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
 
@@ -197,18 +202,19 @@ void free_offer(struct kernel_offer *k)
 	free(k);
 }
 
-/* Argument count of a function in cifs's BTF, -1 if absent. */
-static int btf_nargs(const struct kernel_offer *k, const char *fn)
+/* Argument count of a function in cifs's BTF (or the kernel's), -1 if absent. */
+static int btf_nargs(const struct kernel_offer *k, const struct hook *h)
 {
+	struct btf *b = h->flags & HOOK_VMLINUX ? k->vmlinux : k->cifs;
 	const struct btf_type *t;
 	int id;
 
-	if (!k->cifs)
+	if (!b)
 		return -1;
-	id = btf__find_by_name_kind(k->cifs, fn, BTF_KIND_FUNC);
+	id = btf__find_by_name_kind(b, h->name, BTF_KIND_FUNC);
 	if (id < 0)
 		return -1;
-	t = btf__type_by_id(k->cifs, btf__type_by_id(k->cifs, id)->type);
+	t = btf__type_by_id(b, btf__type_by_id(b, id)->type);
 	return t ? btf_vlen(t) : -1;
 }
 
@@ -238,12 +244,12 @@ enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allo
 	if ((h->flags & HOOK_PRE_CONN_ID) && tp_has_field("cifs", "smb3_reconnect", "conn_id"))
 		return MODE_NONE;
 	/* fexit finds the return value by position: the prototype must match */
-	if (allow_fentry && (h->flags & HOOK_HOT) && btf_nargs(k, h->name) == h->nargs)
+	if (allow_fentry && (h->flags & HOOK_HOT) && btf_nargs(k, h) == h->nargs)
 		return MODE_FENTRY;
 	/* a function the module's BTF describes is a symbol a kprobe can take */
-	if (btf_nargs(k, h->name) >= 0)
+	if (btf_nargs(k, h) >= 0)
 		return MODE_KPROBE;
-	return in_kallsyms(k, h->name) ? MODE_KPROBE : MODE_NONE;
+	return !(h->flags & HOOK_VMLINUX) && in_kallsyms(k, h->name) ? MODE_KPROBE : MODE_NONE;
 }
 
 const char *hook_mode_name(enum hook_mode m)

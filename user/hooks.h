@@ -31,6 +31,8 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
 #define HOOK_PRE_CONN_ID (1u << 4)
 /* A tracepoint with a BTF-typed flavour (tpbtf_<name>): direct reads, no helpers */
 #define HOOK_TP_BTF	(1u << 5)
+/* A function of the kernel proper (its BTF), not of cifs */
+#define HOOK_VMLINUX	(1u << 6)
 
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */

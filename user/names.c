@@ -23,6 +23,7 @@ static const char *const event_types[CT_EV_TYPE_MAX] = {
 	[CT_EV_MOUNT_DONE] = "mount_done",
 	[CT_EV_LOST] = "lost",
 	[CT_EV_INFLIGHT] = "inflight",
+	[CT_EV_KDC] = "kdc",
 };
 
 static const char *const smb2_cmds[CT_SMB2_NR_COMMANDS] = {

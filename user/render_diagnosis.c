@@ -42,7 +42,8 @@ void render_diagnosis_text(FILE *out, const struct attempt *a, const struct diag
 		fprintf(out, "== mount #%u %s as '%s' by %s[%u]\n", a->id,
 			ESC(d->share[0] ? d->share : d->server, sizeof(d->share)),
 			ESC(d->user, sizeof(d->user)), ESC(a->comm, sizeof(a->comm)), a->pid);
-	fprintf(out, "   %s  %s  phase=%s", verdict, d->class, phase_name(d->phase));
+	fprintf(out, "   %s  %s%s%s  phase=%s", verdict, d->class, d->reason ? "/" : "",
+		d->reason ? d->reason : "", phase_name(d->phase));
 	if (d->has_status)
 		fprintf(out, "  %s (0x%08X)", status_str(d->status, buf, sizeof(buf)), d->status);
 	if (d->err)
@@ -93,6 +94,7 @@ void render_diagnosis_json(FILE *out, const struct attempt *a, const struct diag
 	json_object_set_new(o, "outcome", json_string(outcome_name(d->outcome)));
 	json_object_set_new(o, "phase", json_string(phase_name(d->phase)));
 	json_object_set_new(o, "class", json_string(d->class));
+	json_object_set_new(o, "reason", d->reason ? json_string(d->reason) : json_null());
 	if (d->has_status) {
 		snprintf(buf, sizeof(buf), "0x%08X", d->status);
 		json_object_set_new(o, "status", json_string(buf));

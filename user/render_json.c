@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include "escape.h"
+#include "krb.h"
 #include "names.h"
 #include "ntstatus.h"
 #include "render.h"
@@ -57,6 +58,41 @@ void json_set_split(json_t *o, const struct ct_event *e)
 	/* the answer carried the ACK: network + server, not separable */
 	json_object_set_new(o, "network_server_us", e->flags & CT_F_JOINT ?
 			    json_integer(e->req.network_ns / 1000) : json_null());
+}
+
+/*
+ * A KDC event. "krb_error" is the raw bytes the kernel kept (hex: what a
+ * recording replays); the fields after it are decoded from them.
+ */
+static void json_set_kdc(json_t *o, const struct ct_event *e)
+{
+	char hex[2 * CT_KDC_DATA_LEN + 1];
+	struct krb_error k;
+	size_t n = e->kdc.data_len < CT_KDC_DATA_LEN ? e->kdc.data_len : CT_KDC_DATA_LEN;
+
+	json_object_set_new(o, "kind", json_string(kdc_kind_name(e->kdc.kind)));
+	json_object_set_new(o, "proto", json_string(krb_proto_name(e->kdc.proto)));
+	set_addr(o, "saddr", &e->saddr);
+	if (e->kdc.kind != CT_KDC_REPLY)
+		return;
+	json_object_set_new(o, "msg", json_string(krb_msg_name(e->kdc.msg)));
+	set_int(o, "msg_len", e->kdc.msg_len);
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", e->kdc.data[i]);
+	json_object_set_new(o, "krb_error", json_string(hex));
+	if (krb_error_decode(e->kdc.data, n, &k))
+		return;
+	set_int(o, "error_code", k.code);
+	json_object_set_new(o, "error_name", krb_error_name(k.code) ?
+			    json_string(krb_error_name(k.code)) : json_null());
+	set_bool(o, "normal", krb_error_normal(k.code));
+	set_str(o, "realm", k.realm, sizeof(k.realm));
+	set_str(o, "principal", k.sname, sizeof(k.sname));
+	set_str(o, "client", k.cname, sizeof(k.cname));
+	set_str(o, "e_text", k.e_text, sizeof(k.e_text));
+	set_str(o, "kdc_time", k.stime, sizeof(k.stime));
 }
 
 json_t *event_to_json(const struct ct_event *e)
@@ -157,6 +193,9 @@ json_t *event_to_json(const struct ct_event *e)
 		set_str(o, "share", e->mount.unc, sizeof(e->mount.unc));
 		set_str(o, "user", e->mount.user, sizeof(e->mount.user));
 		set_int(o, "port", e->mount.port);
+		break;
+	case CT_EV_KDC:
+		json_set_kdc(o, e);
 		break;
 	case CT_EV_TCP_RESET:
 		json_object_set_new(o, "direction",

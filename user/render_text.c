@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "escape.h"
+#include "krb.h"
 #include "names.h"
 #include "ntstatus.h"
 #include "render.h"
@@ -82,6 +83,38 @@ static void add_times(struct line *l, const struct ct_event *e)
 		add_us(l, "latency", e->latency_ns);
 	if (e->flags & CT_F_DURATION)
 		add_us(l, "took", e->duration_ns);
+}
+
+/* "reply tcp 127.0.0.2:88 KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN principal=... latency=..." */
+static void add_kdc(struct line *l, const struct ct_event *e)
+{
+	char addr[64];
+	struct krb_error k;
+	size_t n = e->kdc.data_len < CT_KDC_DATA_LEN ? e->kdc.data_len : CT_KDC_DATA_LEN;
+
+	add(l, "%s %s %s", kdc_kind_name(e->kdc.kind), krb_proto_name(e->kdc.proto),
+	    addr_str(&e->daddr, addr, sizeof(addr)));
+	if (e->kdc.kind == CT_KDC_REPLY)
+		add(l, " %s len=%u", krb_msg_name(e->kdc.msg), e->kdc.msg_len);
+	if (n && !krb_error_decode(e->kdc.data, n, &k)) {
+		const char *name = krb_error_name(k.code);
+
+		if (name)
+			add(l, " %s", name);
+		else
+			add(l, " error=%d", k.code);
+		if (krb_error_normal(k.code))
+			add(l, " (normal)");
+		if (k.sname[0])
+			add_esc(l, "principal", k.sname, sizeof(k.sname));
+		if (k.realm[0])
+			add_esc(l, "realm", k.realm, sizeof(k.realm));
+		if (k.e_text[0])
+			add_esc(l, "text", k.e_text, sizeof(k.e_text));
+	}
+	add_status(l, e);
+	if (e->flags & CT_F_LATENCY)
+		add_us(l, "after", e->latency_ns);
 }
 
 void render_text_header(FILE *out)
@@ -170,6 +203,9 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 		add(&l, "%s", e->rc ? "failed" : "mounted");
 		add_status(&l, e);
 		add_times(&l, e);
+		break;
+	case CT_EV_KDC:
+		add_kdc(&l, e);
 		break;
 	case CT_EV_TCP_RESET:
 		add(&l, "%s ", e->flags & CT_F_RST_SENT ? "sent" : "received");

@@ -5,6 +5,7 @@
  * is one error naming the line. Never a crash, never a silent skip.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "escape.h"
+#include "krb.h"
 #include "names.h"
 #include "stream.h"
 
@@ -82,6 +84,33 @@ static int get_str(struct ctx *c, const char *key, char *dst, size_t len)
 		return fail(c, "field '%s' must be a string", key);
 	if (unescape_hex(dst, len, json_string_value(j)))
 		return fail(c, "field '%s' is longer than %zu bytes", key, len - 1);
+	return 0;
+}
+
+/* A hex string of at most len bytes into dst; *n gets the count. */
+static int get_bytes(struct ctx *c, const char *key, __u8 *dst, size_t len, __u16 *n)
+{
+	json_t *j = json_object_get(c->o, key);
+	const char *s;
+	size_t sl;
+
+	if (!j || json_is_null(j))
+		return 1;
+	if (!json_is_string(j))
+		return fail(c, "field '%s' must be a string", key);
+	s = json_string_value(j);
+	sl = strlen(s);
+	if (sl % 2 || sl / 2 > len)
+		return fail(c, "field '%s' must be at most %zu bytes in hex", key, len);
+	for (size_t i = 0; i < sl / 2; i++) {
+		unsigned int b;
+
+		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &b) != 1)
+			return fail(c, "field '%s' must be hex digits", key);
+		dst[i] = (__u8)b;
+	}
+	*n = (__u16)(sl / 2);
 	return 0;
 }
 
@@ -316,6 +345,18 @@ int event_from_json(json_t *o, struct ct_event *e, char *err, size_t errlen)
 		break;
 	case CT_EV_LOST:
 		TRY(GET_U(&c, "count", LLONG_MAX, e->mid));
+		break;
+	case CT_EV_KDC:
+		TRY(required(&c, "kind", get_name(&c, "kind", kdc_kind_by_name, &n)));
+		e->kdc.kind = n;
+		TRY(required(&c, "proto", get_name(&c, "proto", krb_proto_by_name, &n)));
+		e->kdc.proto = n;
+		TRY(get_addr(&c, "saddr", &e->saddr));
+		TRY(n = get_name(&c, "msg", krb_msg_by_name, &m));
+		if (!n)
+			e->kdc.msg = m;
+		TRY(GET_U(&c, "msg_len", UINT32_MAX, e->kdc.msg_len));
+		TRY(get_bytes(&c, "krb_error", e->kdc.data, sizeof(e->kdc.data), &e->kdc.data_len));
 		break;
 	}
 	return 0;

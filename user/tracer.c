@@ -37,6 +37,9 @@ struct tracer {
 	int nr_krp;
 	int nr_cpus;
 	bool aggregate;		/* the aggregation hooks are wanted */
+	pthread_t ksyms;	/* finds the kernel's memory map (kdc.bpf.c) */
+	bool ksyms_started;
+	volatile bool ksyms_stop;
 };
 
 static bool verbose;
@@ -304,6 +307,55 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return t->fn(t->fn_ctx, data);
 }
 
+/*
+ * A KDC's TCP reply sits in page fragments, which kdc.bpf.c reads through
+ * the kernel's direct map: it needs the addresses of page_offset_base and
+ * vmemmap_base (x86-64, randomized at boot). kallsyms is read in the
+ * background (0.2-0.3 s under emulation): attaching does not wait for it;
+ * until then a KRB-ERROR over TCP comes without its bytes.
+ */
+static void *find_ksyms(void *arg)
+{
+	struct tracer *t = arg;
+	unsigned long long addr, pob = 0, vmb = 0;
+	char line[256], name[128], type;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return NULL;
+	while (!t->ksyms_stop && (!pob || !vmb) && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %127s", &addr, &type, name) != 3 || strchr(line, '['))
+			continue;
+		if (!strcmp(name, "page_offset_base"))
+			pob = addr;
+		else if (!strcmp(name, "vmemmap_base"))
+			vmb = addr;
+	}
+	fclose(f);
+	if (pob && vmb) {	/* zeros when kallsyms hides addresses */
+		t->skel->bss->kaddr_vmemmap_base = vmb;
+		t->skel->bss->kaddr_page_offset_base = pob;
+	}
+	return NULL;
+}
+
+/* Kerberos: mark the KDC port for tcp_probe, find the kernel's memory map. */
+static void kdc_setup(struct tracer *t)
+{
+	__u16 port = t->skel->rodata->kdc_port;
+	__u32 w = port >> 6;
+	struct { __u8 on[64]; } v;
+	int fd = bpf_map__fd(t->skel->maps.smb_dports);
+
+	if (!port)
+		return;
+	if (!bpf_map_lookup_elem(fd, &w, &v)) {
+		v.on[port & 63] = 2;	/* PORT_KDC */
+		bpf_map_update_elem(fd, &w, &v, BPF_ANY);
+	}
+	t->ksyms_started = !pthread_create(&t->ksyms, NULL, find_ksyms, t);
+}
+
 int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 {
 	struct kernel_offer *k = NULL;
@@ -400,6 +452,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		fprintf(stderr, "cifstrace: probed the kernel in %llu ms, loaded in %llu ms, "
 				"attached in %llu ms\n", (t1 - t0) / 1000000, (t2 - t1) / 1000000,
 			(monotonic_ns() - t2) / 1000000);
+	kdc_setup(t);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
 	if (!t->rb) {
 		fprintf(stderr, "cifstrace: cannot open the ring buffer: %s\n", strerror(errno));
@@ -692,6 +745,10 @@ void tracer_close(struct tracer *t)
 	if (!t)
 		return;
 	t0 = monotonic_ns();
+	if (t->ksyms_started) {
+		t->ksyms_stop = true;
+		pthread_join(t->ksyms, NULL);
+	}
 	ring_buffer__free(t->rb);
 	for (int i = 0; i < t->nr_links; i++) {
 		d[i] = (struct detach){ t->links[i], t->link_krp[i] };

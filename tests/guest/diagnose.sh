@@ -93,113 +93,6 @@ samba_global_reset() {
 	sleep 1
 }
 
-# mount_result FILE: from mount's output in FILE, set MOUT and MERR (the
-# errno mount.cifs reports; "?" if none).
-mount_result() {
-	MOUT=$(cat "$1")
-	MERR=$(sed -n 's/.*mount error(\([0-9]*\)).*/\1/p' "$1" | tail -n 1)
-	[ -n "$MERR" ] || MERR="?"
-}
-
-# mount_cifs UNC DIR OPTIONS: one mount attempt. Sets MERR (0 when it
-# mounted; it is then unmounted at once), MMS (ms the mount command took)
-# and MOUT (its output).
-mount_cifs() {
-	local t0
-	t0=$(now_ms)
-	timeout 150 mount -t cifs "$1" "$2" -o "$3" >"$WORK/mount.out" 2>&1
-	MMS=$(($(now_ms) - t0))
-	mount_result "$WORK/mount.out"
-	if mountpoint -q "$2"; then
-		MERR=0
-		umount "$2"
-	fi
-}
-
-# expect_errno NAME ERRNO: the mount's result, as mount.cifs reported it.
-expect_errno() {
-	local name=$1 e=$2
-	if [ "$MERR" = "$e" ]; then
-		if [ "$e" = 0 ]; then ok "$name: mounted (${MMS} ms)"
-		else ok "$name: mount fails with error($e) (${MMS} ms)"; fi
-	else
-		not_ok "$name: mount result error($e) (got error($MERR) after ${MMS} ms)"
-		head -n 4 <<<"$MOUT" | sed 's/^/#   mount: /'
-		dmesg | grep -i cifs | tail -n 5 | sed 's/^/#   dmesg: /'
-	fi
-}
-
-# record NAME UNC DIR OPTIONS: record one mount attempt into $WORK/NAME.jsonl
-# (REC), keep it as a fixture.
-record() {
-	local name=$1
-	REC=$WORK/$name.jsonl
-	record_start "$name" "$REC"
-	mount_cifs "$2" "$3" "$4"
-	trace_stop
-	keep "$name"
-}
-
-# keep NAME: copy the recording to the fixtures directory.
-keep() {
-	[ -z "$FIX" ] || cp "$WORK/$1.jsonl" "$FIX/$1.jsonl"
-}
-
-# dump_diag FILE: the attempts of a diagnose --json output, as TAP comments.
-dump_diag() {
-	sed 's/^/#   stderr: /' "$1.err" 2>/dev/null | head -n 3
-	jq -c '{attempt, pid, share, outcome, class, phase, status, errno, summary}' "$1" 2>/dev/null |
-		head -n 6 | sed 's/^/#   got: /'
-}
-
-# expect_attempts NAME 'OUTCOME CLASS PHASE STATUS ERRNO' ...: diagnose the
-# recording NAME; the last object of each attempt must match one spec, in
-# order of attempt, and hung objects before it must have the same class. STATUS: a hex status,
-# or "none" (no status field at all); ERRNO: a number, or "-" (not checked).
-expect_attempts() {
-	local name=$1; shift
-	local diag=$WORK/$name.diag.jsonl specs='[]' s o c p st er rc
-	"$CIFSTRACE" diagnose --input "$WORK/$name.jsonl" --json >"$diag" 2>"$diag.err"
-	rc=$?
-	for s in "$@"; do
-		read -r o c p st er <<<"$s"
-		specs=$(jq -c --arg o "$o" --arg c "$c" --arg p "$p" --arg st "$st" --arg er "$er" \
-			'. + [{outcome: $o, class: $c, phase: $p, status: $st, errno: $er}]' <<<"$specs")
-	done
-	# The fixture's expected output, object by object as diagnose prints
-	# them: a hung object (there may be some before the final one) should
-	# carry the final class and phase too.
-	[ -z "$FIX" ] || jq -s --argjson want "$specs" '
-		([.[].attempt] | unique) as $ids
-		| [.[] | .attempt as $n | ($ids | index($n)) as $i | $want[$i] as $w
-		   | if $w == null then {outcome, class, phase}
-		     elif .outcome == "hung" then {outcome: "hung", class: $w.class, phase: $w.phase}
-		     else {outcome: $w.outcome, class: $w.class, phase: $w.phase}
-			  + (if $w.status == "none" then {} else {status: $w.status} end)
-		     end]' "$diag" >"$FIX/$name.expect" 2>/dev/null
-	if [ $rc -eq 0 ] && jq -e -s --argjson want "$specs" '
-		group_by(.attempt) as $all | ($all | map(last)) as $got
-		| ($got | length) == ($want | length)
-		and all(range($want | length); . as $i | $got[$i] as $g | $want[$i] as $w
-			| all($all[$i][] | select(.outcome == "hung"); .class == $w.class)
-			  and $g.kind == "mount" and $g.outcome == $w.outcome and $g.class == $w.class
-			  and $g.phase == $w.phase
-			  and (if $w.status == "none" then ($g | has("status") | not) else $g.status == $w.status end)
-			  and ($w.errno == "-" or $g.errno == ($w.errno | tonumber)))' \
-		"$diag" >/dev/null 2>"$WORK/jq.err"; then
-		for s in "$@"; do
-			read -r o c p st er <<<"$s"
-			[ "$st" = none ] && st= || st=" $st"
-			[ "$er" = - ] && er= || er=" errno $er"
-			ok "$name: diagnosed $o, class $c, phase $p$st$er"
-		done
-	else
-		not_ok "$name: diagnosed as [$(printf '%s; ' "$@")] (diagnose exit $rc)"
-		sed 's/^/#   jq: /' "$WORK/jq.err" | head -n 3
-		dump_diag "$diag"
-	fi
-}
-
 # ---------------------------------------------------------------------------
 # Scenarios. Each records now; its checks are queued with `later`.
 # ---------------------------------------------------------------------------
@@ -260,7 +153,7 @@ if want auth-kerberos; then
 	expect_errno auth-kerberos 126
 	later check "auth-kerberos: recording has the failed upcall (-ENOKEY), no SESSION_SETUP sent" "$REC" \
 		'any($e[]; .event=="upcall" and .rc==-126) and all($e[]; .event!="request" or .cmd!="SESSION_SETUP")'
-	later expect_attempts auth-kerberos "failed auth-kerberos session_setup none -126"
+	later expect_attempts auth-kerberos "failed auth-kerberos session_setup none -126 no-ticket"
 fi
 
 # tree-access-denied: [bobonly] has valid users = bob; alice is refused.

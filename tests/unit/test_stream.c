@@ -78,6 +78,15 @@ static struct ct_event full(__u32 type)
 		strcpy(e.mount.user, "alice");
 		e.mount.port = 4455;
 		break;
+	case CT_EV_KDC:
+		e.kdc.kind = CT_KDC_REPLY;
+		e.kdc.proto = 6;
+		e.kdc.msg = CT_KRB_ERROR;
+		e.kdc.msg_len = 500;
+		e.kdc.data_len = 4;
+		memcpy(e.kdc.data, "\x7e\x82\x01\xf0", 4);
+		e.saddr = (struct ct_addr){ .family = AF_INET, .port = 40001, .addr = { 10, 0, 0, 9 } };
+		break;
 	}
 	return e;
 }

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kerberos, for the renderers and the diagnosis: the names of KDC events,
+ * messages and error codes, and a KRB-ERROR decoded from the bytes the
+ * kernel kept (its first CT_KDC_DATA_LEN: whatever they hold is decoded,
+ * a field cut short is left empty).
+ */
+#ifndef KRB_H
+#define KRB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+const char *kdc_kind_name(uint32_t kind);	/* "reply" */
+int kdc_kind_by_name(const char *name);		/* -1 if unknown */
+const char *krb_msg_name(uint32_t msg);		/* "KRB-ERROR", "TGS-REP", "unknown" */
+int krb_msg_by_name(const char *name);
+const char *krb_proto_name(uint32_t proto);	/* "tcp", "udp" */
+int krb_proto_by_name(const char *name);
+
+/* RFC 4120 7.5.9 names ("KDC_ERR_S_PRINCIPAL_UNKNOWN"), NULL if unknown. */
+const char *krb_error_name(int32_t code);
+/* What the code means, in a few words ("the service principal is unknown"). */
+const char *krb_error_text(int32_t code);
+/*
+ * Errors that are part of a normal exchange (the guide: "errors during
+ * pre-authentication are normal"): PREAUTH_REQUIRED asks the client to
+ * prove its key, RESPONSE_TOO_BIG to retry over TCP. Never the cause.
+ */
+bool krb_error_normal(int32_t code);
+
+struct krb_error {
+	bool has_code;
+	int32_t code;		/* error-code [6] */
+	char stime[16];		/* the KDC's clock, "YYYYMMDDHHMMSS" (UTC) */
+	char realm[128];	/* realm [9] */
+	char sname[256];	/* sname [10]: components joined by '/' */
+	char cname[256];	/* cname [8], if the KDC gave it */
+	char e_text[256];	/* e-text [11] */
+};
+
+/*
+ * Decode a KRB-ERROR ([APPLICATION 30]) from its first n bytes. Strings
+ * are copied raw (untrusted: escape them on output). 0 if at least the
+ * error code was there, -1 otherwise.
+ */
+int krb_error_decode(const uint8_t *p, size_t n, struct krb_error *out);
+
+#endif
