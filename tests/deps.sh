@@ -13,6 +13,8 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	# what runs inside the guest (from the host's root over 9p)
 	samba smbclient cifs-utils keyutils iproute2 nftables curl python3
+	# the Kerberos guest test: Samba's AD DC (KDC), kinit, libfaketime
+	samba-ad-dc samba-ad-provision krb5-user faketime
 	# make deb and its checks
 	lintian binutils man-db
 	# ksmbd-tools (unpacked into the test cache, it conflicts with samba) needs

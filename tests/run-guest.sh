@@ -8,7 +8,7 @@ KERNELS=${CIFSTRACE_KERNELS:-"5.10 6.1 6.12"}
 rc=0
 # What the guests run from the test cache is fetched here, on the host: the
 # guest has no network and sees the host's files read-only.
-for fetch in tests/prometheus-fetch.sh tests/ksmbd-fetch.sh; do
+for fetch in tests/prometheus-fetch.sh tests/ksmbd-fetch.sh tests/addc-prepare.sh; do
 	if ! "$fetch" >/dev/null; then
 		echo "not ok - $fetch: the guest tests' tools are in the test cache"
 		rc=1

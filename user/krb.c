@@ -268,3 +268,23 @@ int krb_error_decode(const uint8_t *p, size_t n, struct krb_error *out)
 	}
 	return out->has_code ? 0 : -1;
 }
+
+size_t krb_error_keep(const uint8_t *p, size_t n)
+{
+	struct der d = { p, p + n }, app, seq, f;
+	const uint8_t *at;
+	uint8_t tag;
+	bool cut;
+
+	if (der_next(&d, &tag, &app, &cut) || tag != 0x7e ||
+	    der_next(&app, &tag, &seq, &cut) || tag != 0x30)
+		return n;
+	for (at = seq.p; !der_next(&seq, &tag, &f, &cut); at = seq.p) {
+		if (tag == 0xac)
+			return (size_t)(at - p);
+		if (cut)
+			break;
+	}
+	/* e-data's own header may be cut: [12] is the last field */
+	return seq.p < seq.end && *seq.p == 0xac ? (size_t)(seq.p - p) : n;
+}

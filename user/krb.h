@@ -47,4 +47,11 @@ struct krb_error {
  */
 int krb_error_decode(const uint8_t *p, size_t n, struct krb_error *out);
 
+/*
+ * How many of a KRB-ERROR's first n bytes come before its e-data [12]
+ * (method data: salts, FAST armour), n if it has none or they cannot be
+ * told apart. Outputs keep only those: the fields above are all before it.
+ */
+size_t krb_error_keep(const uint8_t *p, size_t n);
+
 #endif

@@ -77,6 +77,7 @@ static void json_set_kdc(json_t *o, const struct ct_event *e)
 		return;
 	json_object_set_new(o, "msg", json_string(krb_msg_name(e->kdc.msg)));
 	set_int(o, "msg_len", e->kdc.msg_len);
+	n = krb_error_keep(e->kdc.data, n);	/* not its e-data */
 	if (!n)
 		return;
 	for (size_t i = 0; i < n; i++)

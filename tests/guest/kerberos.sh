@@ -148,8 +148,17 @@ if want krb-unreachable; then
 	nft add chain inet ctkrb out '{ type filter hook output priority 0; }'
 	nft add rule inet ctkrb out tcp dport 88 drop
 	nft add rule inet ctkrb out udp dport 88 drop
+	# a live diagnose beside the recording: the hang is reported while the
+	# upcall still waits on the KDC
+	LIVE=$WORK/krb-unreachable.live.jsonl
+	attach krb-unreachable "$LIVE.err" diagnose --json --hang-after 3 >"$LIVE" && live_pid=$TRACER_PID
 	record krb-unreachable "$UNC" /mnt/k "$OPTS"
 	nft delete table inet ctkrb
+	kill -INT "$live_pid" 2>/dev/null; wait "$live_pid"
+	check "krb-unreachable: live diagnose reported the hang (auth-kerberos/kdc-unreachable so far) before the failure" "$LIVE" \
+		'([$e[] | .outcome] | index("hung")) as $h | ([$e[] | .outcome] | index("failed")) as $f
+		 | $h != null and $f != null and $h < $f
+		 and ($e[$h] | .class=="auth-kerberos" and .reason=="kdc-unreachable" and (.summary|test("so far")))'
 	expect_errno krb-unreachable 126
 	kdc_check "krb-unreachable: sockets to 127.0.0.2:88 opened, none answered" \
 		'any($k[]; .kind=="open") and all($k[]; .kind!="reply")'
