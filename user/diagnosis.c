@@ -56,7 +56,7 @@ struct facts {
 	struct krb_error krb;				/* krb_err decoded */
 	const struct ct_event *as_err;			/* ... of an AS exchange */
 	struct krb_error as_krb;
-	int kdc_opens, kdc_replies, kdc_failed, kdc_refused;
+	int kdc_opens, kdc_replies, kdc_failed, kdc_refused, kdc_tcp, kdc_udp;
 	const struct ct_event *tree_req, *tree_ack, *tree;	/* tree: the share, not IPC$ */
 	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
 	const struct ct_event *pending, *pending_ack;	/* request with no response */
@@ -97,6 +97,10 @@ static void extract_kdc(struct facts *f, const struct ct_event *e)
 	case CT_KDC_OPEN:
 		f->kdc_open = e;
 		f->kdc_opens++;
+		if (e->kdc.proto == 6)
+			f->kdc_tcp++;
+		else
+			f->kdc_udp++;
 		break;
 	case CT_KDC_REPLY:
 		f->kdc_reply = e;
@@ -636,9 +640,10 @@ static void explain_kerberos(struct diagnosis *d, const struct facts *f)
 	} else if (f->kdc_opens && !f->kdc_replies) {
 		d->reason = "kdc-unreachable";
 		summary(d, "The key upcall asked a KDC for a ticket to cifs/%s and no KDC "
-			   "answered: %d attempt(s) to %s, %d refused, %d with no reply%s.",
-			d->server, f->kdc_opens, kdc, f->kdc_refused,
-			f->kdc_opens - f->kdc_refused, running ? " so far" : "");
+			   "answered%s: to %s, %d UDP request(s) with no reply, %d TCP connect(s) "
+			   "of which %d refused and %d never answered (SYN dropped or lost).",
+			d->server, running ? " so far" : "", kdc, f->kdc_udp, f->kdc_tcp,
+			f->kdc_refused, f->kdc_tcp - f->kdc_refused);
 		advice(d, "Check that the KDC is up and reachable from this host on port 88, UDP "
 			  "and TCP (firewalls; the kdc = lines of /etc/krb5.conf or the DNS SRV "
 			  "records _kerberos._udp and _kerberos._tcp)");

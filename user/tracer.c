@@ -666,7 +666,7 @@ void tracer_forget(struct tracer *t, __u64 conn_id, __u32 pid, __u64 before_ns)
 
 void tracer_print_hooks(struct tracer *t, FILE *out)
 {
-	fprintf(out, "%-22s %-17s %-9s %s\n", "HOOK", "ATTACHED AS", "STATUS", "GIVES");
+	fprintf(out, "%-26s %-17s %-9s %s\n", "HOOK", "ATTACHED AS", "STATUS", "GIVES");
 	for (int i = 0; i < nr_hooks; i++) {
 		const struct hook_state *s = &t->state[i];
 		struct bpf_program *use[2];
@@ -681,7 +681,7 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 			   ((hooks[i].flags & (HOOK_PRE_FSCTX | HOOK_PRE_CONN_ID)) &&
 			    s->mode == MODE_NONE);
 
-		fprintf(out, "%-22s %-17s %-9s %s\n", hooks[i].name, off ? "-" : as,
+		fprintf(out, "%-26s %-17s %-9s %s\n", hooks[i].name, off ? "-" : as,
 			s->attached ? "ok" : off ? "off" :
 			s->mode == MODE_NONE ? "-" : "FAILED", hooks[i].why);
 	}

@@ -257,10 +257,33 @@ storm() {
 	in1=$(awk '/^Tcp:/ && $11 ~ /^[0-9]+$/ {print $11}' /proc/net/snmp)
 	echo $((in1 - in0))
 }
+# UDP: 3,000 datagrams to a listener on loopback port 9998 (not Kerberos):
+# each is queued to its socket, where the KDC hook compares the port.
+storm_udp() {
+	local in0 in1 i
+	busybox nc -u -l -p 9998 >/dev/null 2>&1 &
+	local srv=$!
+	for _ in $(seq 1 100); do
+		ss -Hlun 'sport = :9998' | grep -q . && break
+		sleep 0.1
+	done
+	in0=$(awk '/^Udp:/ && $2 ~ /^[0-9]+$/ {print $2}' /proc/net/snmp)
+	exec 4>/dev/udp/127.0.0.1/9998
+	for ((i = 0; i < 3000; i++)); do
+		echo "ping $i" >&4
+	done
+	exec 4>&-
+	sleep 0.2
+	kill $srv 2>/dev/null
+	wait $srv 2>/dev/null
+	in1=$(awk '/^Udp:/ && $2 ~ /^[0-9]+$/ {print $2}' /proc/net/snmp)
+	echo $((in1 - in0))
+}
 echo
-echo "### Non-SMB TCP (3,000 request/response exchanges over loopback port 9999)"
+echo "### Non-SMB TCP and UDP (3,000 request/response exchanges over loopback port 9999; 3,000 datagrams to port 9998)"
 echo
 segs=$(storm)
+dgrams=$(storm_udp)
 before=$(prog_ids)
 tool_start events
 after=$(prog_ids)
@@ -270,6 +293,9 @@ b0=$(bpf_totals $ids)
 segs2=$(storm)
 # shellcheck disable=SC2086
 b1=$(bpf_totals $ids)
+dgrams2=$(storm_udp)
+# shellcheck disable=SC2086
+b2=$(bpf_totals $ids)
 tool_stop
 lines=$(wc -l <"$B/out.stdout")
 runs=$(( ${b1% *} - ${b0% *} )) ns=$(( ${b1#* } - ${b0#* } ))
@@ -278,6 +304,13 @@ echo "| --- | --- | --- | --- | --- |"
 echo "| no tracer | $segs | - | - | - |"
 awk -v s="$segs2" -v r="$runs" -v n="$ns" -v l="$lines" \
 	'BEGIN {printf "| cifstrace events --json | %d | %.2f | %.0f | %d |\n", s, s ? r / s : 0, s ? n / s : 0, l}'
+urun=$(( ${b2% *} - ${b1% *} )) uns=$(( ${b2#* } - ${b1#* } ))
+echo
+echo "| | datagrams received (InDatagrams) | BPF runs / datagram | BPF ns / datagram | records to userspace |"
+echo "| --- | --- | --- | --- | --- |"
+echo "| no tracer | $dgrams | - | - | - |"
+awk -v s="$dgrams2" -v r="$urun" -v n="$uns" -v l="$lines" \
+	'BEGIN {printf "| cifstrace events --json | %d | %.2f | %.0f | %d (both storms) |\n", s, s ? r / s : 0, s ? n / s : 0, l}'
 [ -z "${VM_OUT:-}" ] || cp "$RAW" "$VM_OUT/bench-raw.tsv"
 umount $M
 "$VM/samba-stop" >/dev/null 2>&1
