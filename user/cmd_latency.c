@@ -181,6 +181,7 @@ int cmd_latency(int argc, char **argv)
 	o.tracer.slow_ns = (__u64)(env.slower_ms * 1e6);
 	o.tracer.target_tgid = env.pid;
 	o.tracer.aggregate = true;
+	o.tracer.no_kdc = true;		/* nothing diagnoses Kerberos here */
 	setvbuf(stdout, NULL, _IOFBF, 0);
 	rc = live_run(&o, on_event, NULL);
 	snapshot_free(&env.prev);

@@ -416,6 +416,34 @@ static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 	const struct ct_event *closed = f->rst_in ? f->rst_in : f->fin;
 
 	d->phase = PHASE_NEGOTIATE;
+	if (f->neg && (f->neg->flags & CT_F_STATUS) && !f->neg->status &&
+	    (f->neg->rc == -EOPNOTSUPP || f->neg->rc == -524 /* ENOTSUPP, 5.10 */) &&
+	    f->neg->negotiate.dialect &&
+	    (f->neg->negotiate.security_mode & CT_SMB2_NEGOTIATE_SIGNING_REQUIRED ||
+	     !(f->neg->negotiate.security_mode & CT_SMB2_NEGOTIATE_SIGNING_ENABLED))) {
+		/* cifs_enable_signing(): one side requires signing, the other cannot */
+		bool srv_requires = f->neg->negotiate.security_mode &
+				    CT_SMB2_NEGOTIATE_SIGNING_REQUIRED;
+
+		d->class = "signing-failure";
+		summary(d, "The server answered NEGOTIATE (dialect %s) and the client refused to "
+			   "go on (%s): %s.", dialect_of(f), errno_name(f->neg->rc, (char[32]){ 0 }, 32),
+			srv_requires ? "the server requires signing and this client may not sign "
+				       "(signing is off in /proc/fs/cifs/SecurityFlags)" :
+				       "the mount asked for signing (sign) and the server does not "
+				       "offer it");
+		evidence(d, "the server's security mode: 0x%04X (%s)",
+			 f->neg->negotiate.security_mode,
+			 srv_requires ? "signing required" : "signing not enabled");
+		if (srv_requires)
+			advice(d, "Allow signing on the client: set the may-sign bit (0x1) in "
+				  "/proc/fs/cifs/SecurityFlags (or restore the default), then mount again");
+		else
+			advice(d, "Enable signing on the server, or mount without the sign option");
+		advice(d, "Make sure SMB signing works between the two: the server's signing "
+			  "settings (Samba: server signing; Windows: RequireSecuritySignature)");
+		return;
+	}
 	if (f->neg && (f->neg->flags & CT_F_STATUS)) {
 		d->class = "negotiate-rejected";
 		d->has_status = true;

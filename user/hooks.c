@@ -68,9 +68,9 @@ const struct hook hooks[] = {
 	{ "tcp_receive_reset", "tcp", HOOK_TP, 0, 0,
 	  "RST received" },
 	/* Kerberos: a krb5 mount's upcall asks a KDC; TCP ones come from the two above */
-	{ "inet_dgram_connect", NULL, HOOK_FUNC, 4, HOOK_VMLINUX,
+	{ "inet_dgram_connect", NULL, HOOK_FUNC, 4, HOOK_VMLINUX | HOOK_KDC,
 	  "UDP sockets to a KDC (port 88)" },
-	{ "__udp_enqueue_schedule_skb", NULL, HOOK_FUNC, 2, HOOK_VMLINUX | HOOK_HOT,
+	{ "__udp_enqueue_schedule_skb", NULL, HOOK_FUNC, 2, HOOK_VMLINUX | HOOK_HOT | HOOK_KDC,
 	  "a KDC's UDP replies (other ports: one compare)" },
 };
 const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);

@@ -33,6 +33,8 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
 #define HOOK_TP_BTF	(1u << 5)
 /* A function of the kernel proper (its BTF), not of cifs */
 #define HOOK_VMLINUX	(1u << 6)
+/* Only to follow Kerberos upcalls to the KDC (off for latency) */
+#define HOOK_KDC	(1u << 7)
 
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */

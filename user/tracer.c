@@ -37,6 +37,7 @@ struct tracer {
 	int nr_krp;
 	int nr_cpus;
 	bool aggregate;		/* the aggregation hooks are wanted */
+	bool no_kdc;		/* the Kerberos hooks are not */
 	pthread_t ksyms;	/* finds the kernel's memory map (kdc.bpf.c) */
 	bool ksyms_started;
 	volatile bool ksyms_stop;
@@ -147,7 +148,8 @@ static void choose_modes(struct kernel_offer *k, const struct tracer_opts *o,
 			 struct modes *out)
 {
 	for (int i = 0; i < nr_hooks; i++) {
-		if ((hooks[i].flags & HOOK_AGGREGATE) && !o->aggregate) {
+		if (((hooks[i].flags & HOOK_AGGREGATE) && !o->aggregate) ||
+		    ((hooks[i].flags & HOOK_KDC) && o->no_kdc)) {
 			out->m[1][i] = out->m[0][i] = MODE_NONE;
 			continue;
 		}
@@ -161,6 +163,32 @@ static void choose_modes(struct kernel_offer *k, const struct tracer_opts *o,
 			       out->m[1][i] == MODE_TP_BTF ? MODE_TP :
 			       best_mode(k, &hooks[i], false);
 	}
+}
+
+/*
+ * Before 6.1 a tracing program that uses a hash map allocated at run time
+ * (BPF_F_NO_PREALLOC) makes the verifier print a kernel WARNING with a
+ * stack trace at load (5.10: "trace type BPF program uses run-time
+ * allocation"), as if something were broken. There every map is
+ * preallocated instead, the per-request histograms with fewer entries
+ * (their memory counts against RLIMIT_MEMLOCK there).
+ */
+static void prealloc_before_6_1(struct tracer *t)
+{
+	unsigned int major = 0, minor = 0;
+	struct bpf_map *m;
+
+	if (sscanf(t->uts.release, "%u.%u", &major, &minor) != 2 ||
+	    major > 6 || (major == 6 && minor >= 1))
+		return;
+	bpf_object__for_each_map(m, t->skel->obj) {
+		__u32 fl = bpf_map__map_flags(m);
+
+		if (fl & BPF_F_NO_PREALLOC)
+			bpf_map__set_map_flags(m, fl & ~BPF_F_NO_PREALLOC);
+	}
+	bpf_map__set_max_entries(t->skel->maps.hists, 2048);
+	bpf_map__set_max_entries(t->skel->maps.errs, 1024);
 }
 
 /* Open the skeleton, set each hook's programs to load, set the config, load. */
@@ -177,6 +205,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel = cifstrace_bpf__open_opts(&oo);
 	if (!t->skel)
 		return -errno;
+	prealloc_before_6_1(t);
 	bpf_object__for_each_program(p, t->skel->obj)
 		bpf_program__set_autoload(p, false);
 	/* the ring carries every request only for events and record */
@@ -206,6 +235,8 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel->rodata->slow_ns = o->slow_ns;
 	t->skel->rodata->target_tgid = o->target_tgid;
 	t->skel->rodata->aggregate = o->aggregate;
+	if (o->no_kdc)
+		t->skel->rodata->kdc_port = 0;
 	/* kernels without server->conn_id: ids derived from addresses, salted */
 	if (getrandom(&salt, sizeof(salt), 0) != sizeof(salt))
 		salt = monotonic_ns();
@@ -418,6 +449,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		return 1;
 	}
 	t->aggregate = opts->aggregate;
+	t->no_kdc = opts->no_kdc;
 	choose_modes(k, opts, &md);
 	free_offer(k);
 	t1 = monotonic_ns();
@@ -676,8 +708,9 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 		if (hooks[i].kind == HOOK_FUNC && progs_of(t, i, s->mode, use) == 1)
 			as = s->mode == MODE_FENTRY ? (use[0] ? "fentry" : "fexit") :
 			     use[0] ? "kprobe" : "kretprobe";
-		/* off by design: aggregation not asked for, or a 5.10-only hook */
+		/* off by design: aggregation or Kerberos not asked for, a 5.10-only hook */
 		bool off = ((hooks[i].flags & HOOK_AGGREGATE) && !t->aggregate) ||
+			   ((hooks[i].flags & HOOK_KDC) && t->no_kdc) ||
 			   ((hooks[i].flags & (HOOK_PRE_FSCTX | HOOK_PRE_CONN_ID)) &&
 			    s->mode == MODE_NONE);
 

@@ -106,6 +106,25 @@ if want ok; then
 	later expect_attempts ok "ok ok tree_connect none -"
 fi
 
+# signing-failure: the server requires signing ('server signing =
+# mandatory'), the client may not sign (bit 0x1 cleared in
+# /proc/fs/cifs/SecurityFlags): cifs refuses the NEGOTIATE reply.
+if want signing-failure; then
+	samba_global 'server signing = mandatory'
+	flags=$(cat /proc/fs/cifs/SecurityFlags)
+	printf '0x%x\n' $((flags & ~1)) >/proc/fs/cifs/SecurityFlags
+	record signing-failure //127.0.0.1/data /mnt/d1 "$GOOD"
+	echo "$flags" >/proc/fs/cifs/SecurityFlags
+	samba_global_reset
+	# 5.10 returns the kernel-internal ENOTSUPP (524), later ones EOPNOTSUPP
+	e=95
+	case $(uname -r) in 5.10.*) e=524 ;; esac
+	expect_errno signing-failure $e
+	later check "signing-failure: recording has the NEGOTIATE reply with signing required, rc -$e" "$REC" \
+		"any(\$e[]; .event==\"negotiate\" and .signing_required==true and .rc==-$e)"
+	later expect_attempts signing-failure "failed signing-failure negotiate none -$e"
+fi
+
 # connect-refused: nothing listens on port 4455.
 if want connect-refused; then
 	record connect-refused //127.0.0.1/data /mnt/d1 "$GOOD,port=4455"
