@@ -13,6 +13,7 @@
 struct watched {
 	__u64 conn_id;
 	struct ct_event req, ack;	/* req.type == 0: none outstanding */
+	struct ct_event closed;		/* the last FIN or RST the server sent, or type 0 */
 	__u64 seen_ns;			/* from an INFLIGHT snapshot taken then */
 	__u64 hung_mid;			/* the request a hang was reported for */
 	bool hung_reported;
@@ -53,14 +54,26 @@ static void forget(struct watched *w)
 
 /* A snapshot older than this says nothing about the moment of a reconnect. */
 #define SNAPSHOT_FRESH_NS	(3000000000ull)
+/* cifsd reconnects at once when the server closes; a close older than this
+ * is not why. */
+#define CLOSED_FRESH_NS		(10000000000ull)
 
 /* Keep the oldest unanswered request per connection, and its ACK. */
 static void watch(struct engine *en, const struct ct_event *e)
 {
 	struct watched *w;
 
+	/* the server side closed the connection: the reconnect will say so */
+	if (e->conn_id && (e->type == CT_EV_TCP_FIN ||
+			   (e->type == CT_EV_TCP_RESET && !(e->flags & CT_F_RST_SENT)))) {
+		w = watch_of(en, e->conn_id, true);
+		if (w)
+			w->closed = *e;
+		return;
+	}
 	/* CHANGE_NOTIFY and LOCK may wait for hours by design: not evidence */
-	if (!e->conn_id || e->cmd == 10 || e->cmd == 15)
+	if (!e->conn_id || e->cmd == 10 || e->cmd == 15 ||
+	    (e->type != CT_EV_REQUEST && e->type != CT_EV_ACK && e->type != CT_EV_RESPONSE))
 		return;
 	w = watch_of(en, e->conn_id, e->type == CT_EV_REQUEST);
 	if (!w)
@@ -430,6 +443,15 @@ void engine_feed(struct engine *en, const struct ct_event *e)
 				add_event(a, &w->ack);
 			forget(w);
 		}
+		/* a FIN or RST from the server just before: why it reconnects */
+		if (w && w->closed.type && w->closed.ts_ns <= e->ts_ns &&
+		    e->ts_ns - w->closed.ts_ns < CLOSED_FRESH_NS) {
+			if (!a->nev)
+				a->start_ns = a->last_ns = w->closed.ts_ns;
+			add_event(a, &w->closed);
+		}
+		if (w)
+			memset(&w->closed, 0, sizeof(w->closed));
 		add_event(a, e);
 		/* reported now; followed until the connection is back */
 		en->fn(en->ctx, a, OUTCOME_FAILED, e->ts_ns);

@@ -23,7 +23,7 @@ const char *const diagnosis_classes[] = {
 	"auth-logon-failure", "auth-account", "auth-kerberos", "auth-access-denied",
 	"auth-no-response", "tree-bad-network-name", "tree-access-denied",
 	"tree-encryption-required", "tree-no-response", "signing-failure",
-	"server-unresponsive", "unknown", NULL,
+	"server-unresponsive", "connection-closed", "unknown", NULL,
 };
 
 const char *outcome_name(enum outcome o)
@@ -213,6 +213,10 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 	f->tree_ack = ack_of(a, f->tree_req);
 	f->pending_ack = ack_of(a, f->pending);
 }
+
+static const struct ct_event *closed_before(const struct facts *f);
+static void closed_evidence(struct diagnosis *d, const struct facts *f,
+			    const struct ct_event *c);
 
 /* ------------------------------------------------------------ text helpers */
 
@@ -941,7 +945,9 @@ static void explain_recovery(struct diagnosis *d, const struct facts *f)
 		else if (e->type == CT_EV_TREE_CONNECT && !e->rc && !is_ipc(e->tree.unc) && !tree)
 			tree = last = e;
 	}
-	d->class = "server-unresponsive";
+	if (closed_before(f) && down == rc)
+		down = closed_before(f);	/* the outage began with the close */
+	d->class = closed_before(f) ? "connection-closed" : "server-unresponsive";
 	d->phase = PHASE_NEGOTIATE;
 	if (d->outcome == OUTCOME_OK && sess) {
 		const struct ct_event *back = tree ? tree : sess;
@@ -951,8 +957,12 @@ static void explain_recovery(struct diagnosis *d, const struct facts *f)
 			   "session%s re-established; %s was unavailable for %s.",
 			d->server, DUR(span(rc, back)), tree ? " and tree" : "",
 			tree ? tree->tree.unc : "the server", DUR(d->duration_ns));
-		evidence(d, "%s waited %s before the client gave up and reconnected",
-			 down != rc ? smb2_cmd_name(down->cmd) : "the connection", DUR(span(down, rc)));
+		if (closed_before(f))
+			closed_evidence(d, f, closed_before(f));
+		else
+			evidence(d, "%s waited %s before the client gave up and reconnected",
+				 down != rc ? smb2_cmd_name(down->cmd) : "the connection",
+				 DUR(span(down, rc)));
 		if (conn)
 			evidence(d, "TCP connected again %s after the reconnect", DUR(span(rc, conn)));
 		if (neg)
@@ -978,12 +988,61 @@ static void explain_recovery(struct diagnosis *d, const struct facts *f)
 		  "service runs", d->server);
 }
 
+/* A reconnect's cause, when it is one: a FIN or RST the server sent before it. */
+static const struct ct_event *closed_before(const struct facts *f)
+{
+	const struct ct_event *c = NULL;
+
+	if (f->a->kind != ATTEMPT_RECONNECT || !f->first_reconnect)
+		return NULL;
+	for (size_t i = 0; i < f->a->nev; i++) {
+		const struct ct_event *e = &f->a->ev[i];
+
+		if (e == f->first_reconnect)
+			break;
+		if (e->type == CT_EV_TCP_FIN ||
+		    (e->type == CT_EV_TCP_RESET && !(e->flags & CT_F_RST_SENT)))
+			c = e;
+	}
+	return c;
+}
+
+static void closed_evidence(struct diagnosis *d, const struct facts *f, const struct ct_event *c)
+{
+	char a[64], b[64];
+
+	evidence(d, "%s from %s to %s in state %s, %s before the client reconnected",
+		 c->type == CT_EV_TCP_FIN ? "FIN" : "RST", addr_str(&c->daddr, a, sizeof(a)),
+		 addr_str(&c->saddr, b, sizeof(b)), tcp_state_name(c->tcp.state),
+		 DUR(f->first_reconnect->ts_ns - c->ts_ns));
+}
+
 static void classify(struct diagnosis *d, const struct facts *f)
 {
 	const struct ct_event *t = f->tree;
 
 	if (f->a->kind == ATTEMPT_RECONNECT && f->reconnect && d->outcome != OUTCOME_FAILED) {
 		explain_recovery(d, f);
+		return;
+	}
+	if (f->a->kind == ATTEMPT_RECONNECT && closed_before(f)) {
+		const struct ct_event *c = closed_before(f);
+
+		d->class = "connection-closed";
+		d->phase = PHASE_NEGOTIATE;
+		summary(d, "The server side closed the established connection to %s (%s "
+			   "received)%s%s%s; the client reconnected %s later.", d->server,
+			c->type == CT_EV_TCP_FIN ? "FIN" : "RST",
+			f->pending ? " while " : "", f->pending ? smb2_cmd_name(f->pending->cmd) : "",
+			f->pending ? " waited for its answer" : "",
+			DUR(f->reconnect->ts_ns - c->ts_ns));
+		closed_evidence(d, f, c);
+		advice(d, "Something ended the connection: the SMB server (restarted, crashed, "
+			  "or a server-side idle limit such as Samba's deadtime), or a middlebox "
+			  "between (a firewall or load balancer idle timeout, an IPS); check the "
+			  "server's logs and any firewall at that moment");
+		advice(d, "If it repeats at regular intervals, look for an idle timeout shorter "
+			  "than the client's echo_interval (60 s by default)");
 		return;
 	}
 	if (f->a->kind == ATTEMPT_RECONNECT) {

@@ -288,6 +288,44 @@ if want tree-no-response; then
 	later expect_attempts tree-no-response "failed tree-no-response tree_connect none -"
 fi
 
+# connection-closed: a share mounted through smbproxy, which cuts the
+# connection (closes both sides) at the first QUERY_DIRECTORY answer, an
+# ls: the client sees the FIN, reconnects through the proxy, comes back.
+if want connection-closed; then
+	name=connection-closed
+	REC=$WORK/$name.jsonl
+	"$VM/smbproxy" --listen 4451 --command QUERY_DIRECTORY --nth 1 --action cut \
+		2>"$WORK/$name.proxy" &
+	proxy=$!
+	for _ in $(seq 1 50); do grep -q listening "$WORK/$name.proxy" && break; sleep 0.1; done
+	mkdir -p /mnt/d3
+	if timeout 30 mount -t cifs //127.0.0.1/data /mnt/d3 -o "$GOOD,port=4451" >/dev/null 2>&1; then
+		record_start "$name" "$REC"
+		timeout 60 ls /mnt/d3 >/dev/null 2>&1
+		for _ in $(seq 1 100); do
+			grep -q '"event":"tree_connect"' "$REC" && break
+			sleep 0.2
+		done
+		timeout 30 ls /mnt/d3 >/dev/null 2>&1
+		trace_stop
+		umount -l /mnt/d3
+		keep "$name"
+		check "$name: recording has the FIN from the proxy's side, then the reconnect" "$REC" \
+			'([$e[] | .event] | index("tcp_fin")) as $f | ([$e[] | .event] | index("reconnect")) as $r
+			 | $f != null and $r != null and $f < $r'
+		"$CIFSTRACE" diagnose --input "$REC" --json >"$WORK/$name.diag.jsonl" 2>&1
+		check "$name: diagnosed connection-closed (FIN received), then back with the time the share was unavailable" \
+			"$WORK/$name.diag.jsonl" \
+			'any($e[]; .kind=="reconnect" and .outcome=="failed" and .class=="connection-closed" and (.summary|test("FIN received")))
+			 and any($e[]; .kind=="reconnect" and .outcome=="ok" and .class=="connection-closed" and (.summary|test("came back .* was unavailable for")))'
+		[ -z "$FIX" ] || jq -c -s '[.[] | {outcome, class, phase}]' "$WORK/$name.diag.jsonl" >"$FIX/$name.expect"
+	else
+		not_ok "$name: mount //127.0.0.1/data through the proxy"
+	fi
+	kill $proxy
+	wait $proxy 2>/dev/null
+fi
+
 # concurrent: two mounts started at once, a wrong password and a missing
 # share. (cifs serializes mount(2) calls on its cifs_mount_mutex, so the
 # kernel runs them one after the other, in either order; the cifsd thread of

@@ -427,6 +427,52 @@ static void reconnect_then_recovery(void **state)
 	}
 }
 
+/*
+ * The server side closes an established connection (FIN), cifsd reconnects
+ * at once: connection-closed, not server-unresponsive; a FIN older than
+ * the freshness window, or one we sent, is not the cause.
+ */
+static void a_close_before_the_reconnect_is_connection_closed(void **state)
+{
+	for (int variant = 0; variant < 3; variant++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+		struct ct_event e = ev(30 * S, variant == 2 ? CT_EV_TCP_RESET : CT_EV_TCP_FIN, 0, 4);
+
+		e.tcp.state = 1;
+		e.saddr.family = e.daddr.family = 2;
+		e.daddr.port = 445;
+		e.flags |= CT_F_ADDR;
+		if (variant == 1)
+			e.ts_ns = 5 * S;		/* long before: not why */
+		engine_feed(en, &e);
+		e = ev(30 * S + 2 * MS, CT_EV_RECONNECT, 55, 4);
+		engine_feed(en, &e);
+		assert_int_equal(s.n, 1);
+		if (variant == 1) {
+			assert_string_equal(s.r[0].class, "server-unresponsive");
+		} else {
+			assert_string_equal(s.r[0].class, "connection-closed");
+			if (!strstr(s.r[0].summary, variant == 2 ? "(RST received)" : "(FIN received)") ||
+			    !strstr(s.r[0].summary, "reconnected 2000 µs later"))
+				fail_msg("summary: %s", s.r[0].summary);
+		}
+		connected(en, 30 * S + 10 * MS, 55, 4);
+		negotiated(en, 31 * S, 7, 4, 0x0311);
+		session(en, 31 * S + 100 * MS, 7, 4, 0, 0);
+		e = ev(31 * S + 200 * MS, CT_EV_TREE_CONNECT, 7, 4);
+		strcpy(e.tree.unc, "\\\\srv\\data");
+		e.flags = CT_F_STATUS | CT_F_RC;
+		engine_feed(en, &e);
+		assert_int_equal(s.n, 2);
+		assert_int_equal(s.r[1].o, OUTCOME_OK);
+		if (variant != 1 && (strcmp(s.r[1].class, "connection-closed") ||
+				     !strstr(s.r[1].summary, "unavailable for 1.20 s")))
+			fail_msg("%s: %s", s.r[1].class, s.r[1].summary);
+		engine_free(en);
+	}
+}
+
 /* Classes no guest scenario makes (yet): built from synthetic streams. */
 static void session_status_decides_the_auth_class(void **state)
 {
@@ -502,7 +548,7 @@ static void every_class_has_a_stable_name(void **state)
 
 	for (const char *const *c = diagnosis_classes; *c; c++, n++)
 		assert_true(strlen(*c) > 1);
-	assert_int_equal(n, 19);
+	assert_int_equal(n, 20);
 }
 
 /*
@@ -572,6 +618,7 @@ int main(void)
 		cmocka_unit_test(unanswered_session_and_tree_requests),
 		cmocka_unit_test(connect_error_is_unreachable),
 		cmocka_unit_test(every_class_has_a_stable_name),
+		cmocka_unit_test(a_close_before_the_reconnect_is_connection_closed),
 		cmocka_unit_test(unfinished_attempts_stay_bounded),
 		cmocka_unit_test(out_of_order_timestamps_never_underflow),
 		cmocka_unit_test(hung_connect_names_the_port_asked_for),
