@@ -974,8 +974,14 @@ static void explain_recovery(struct diagnosis *d, const struct facts *f)
 		else
 			evidence(d, "no tree was re-established yet: cifs reconnects trees on their "
 				    "next use");
-		advice(d, "The outage is over; to find its cause, look at the server (its logs, "
-			  "load, storage) around the time the requests stopped being answered");
+		if (closed_before(f))
+			advice(d, "The outage is over; to find why the connection was closed, look "
+				  "at the server's logs and any firewall or load balancer between, "
+				  "at the moment of the FIN or RST");
+		else
+			advice(d, "The outage is over; to find its cause, look at the server (its "
+				  "logs, load, storage) around the time the requests stopped being "
+				  "answered");
 		return;
 	}
 	d->duration_ns = since(f, down);
