@@ -69,6 +69,31 @@ expect "an endless line is an error, in bounded memory" 1 'endless.jsonl:2: line
 { head -1 $FIX; printf '{"ts_us":1,"event":"\\u001b]0;pwned\\u0007\\u202e"}\n'; } >"$W/esc.jsonl"
 expect "input quoted in an error is escaped" 1 'unknown value "\\x1b\]0;pwned\\x07\\xe2\\x80\\xae"' \
 	$C diagnose --input "$W/esc.jsonl"
+# a KDC event's KRB-ERROR bytes: hex only, even length, at most 220 bytes;
+# hostile strings inside them are escaped in every output
+KF=tests/fixtures/krb-alias-6.12.jsonl
+kdc_line=$(grep -m1 '"krb_error"' $KF)
+for bad in 7e8 7g00 "$(printf '7e%.0s' $(seq 1 221))"; do
+	{ head -1 $KF; jq -c --arg h "$bad" '.krb_error = $h' <<<"$kdc_line"; } >"$W/krb.jsonl"
+	expect "a bad krb_error ($(printf %.12s "$bad")...) is one line, exit 1" 1 \
+		"krb.jsonl:2: field 'krb_error' must be" $C diagnose --input "$W/krb.jsonl"
+done
+# a KRB-ERROR whose realm holds an escape sequence and a bidi override
+hostile=$(printf 'EXAMPLE\033]0;x\a\u202e' | od -An -tx1 | tr -d ' \n')
+n=$(( ${#hostile} / 2 ))
+realm=$(printf '1b%02x%s' $n "$hostile")
+krb="7e$(printf %02x $((2 + (n + 2) + 2 + 5)))30$(printf %02x $(((n + 2) + 2 + 5)))a603020107a9$(printf %02x $((n + 2)))$realm"
+jq -c --arg h "$krb" 'if .krb_error then .krb_error = $h else . end' $KF >"$W/krbh.jsonl"
+$C diagnose --input "$W/krbh.jsonl" >"$W/out" 2>&1
+! grep -q $'\e' "$W/out" && ! grep -q $'\u202e' "$W/out" && grep -q 'realm=EXAMPLE\\x1b' "$W/out" &&
+	ok "a KRB-ERROR's hostile realm is escaped in text" ||
+	not_ok "a KRB-ERROR's hostile realm is escaped in text"
+$C diagnose --input "$W/krbh.jsonl" --json >"$W/out" 2>&1
+jq -e -s 'any(.[].timeline[]; .event=="kdc" and .realm=="EXAMPLE\u001b]0;x\u0007\u202e")' "$W/out" \
+	>/dev/null 2>&1 && ! grep -q $'\e' "$W/out" &&
+	ok "... and in JSON it is the exact string, control bytes as \\u escapes" ||
+	not_ok "... and in JSON it is the exact string, control bytes as \\u escapes"
+
 sed '2s/"ts_us":[0-9]*/"ts_us":1/' $FIX >"$W/ooo.jsonl"
 $C diagnose --input "$W/ooo.jsonl" >"$W/out" 2>&1
 ! grep -qE '18446744|\+-' "$W/out" && ok "timestamps out of order give no negative or 2^64 duration" ||
