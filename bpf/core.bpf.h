@@ -227,18 +227,11 @@ struct inflight_map {
 extern struct inflight_map inflight SEC(".maps");
 
 /*
- * The server ports of the sockets above, one byte each (port >> 6 picks an
- * entry, port & 63 the byte: plain byte stores, no atomics, which 5.10
- * lacks but for add): tcp_probe, which runs for every TCP segment the host
- * receives, tests it before any hash lookup. Array lookups are inlined.
- * PORT_SMB for SMB servers, PORT_KDC for the KDC port (set by the loader).
+ * The server ports of the sockets above, one byte each (struct ct_ports in
+ * cifstrace.h: plain byte stores, no atomics, which 5.10 lacks but for
+ * add): tcp_probe, which runs for every TCP segment the host receives,
+ * tests it before any hash lookup. Array lookups are inlined.
  */
-#define PORT_SMB	1
-#define PORT_KDC	2
-struct ct_ports {
-	__u8 on[64];
-};
-
 struct smb_dports_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1024);
@@ -253,7 +246,7 @@ static __always_inline void smb_dport_add(__u16 port)
 	struct ct_ports *p = bpf_map_lookup_elem(&smb_dports, &w);
 
 	if (p && !p->on[port & 63])
-		p->on[port & 63] = PORT_SMB;
+		p->on[port & 63] = CT_PORT_SMB;
 }
 
 static __always_inline __u8 smb_dport_kind(__u16 port)

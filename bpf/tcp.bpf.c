@@ -249,7 +249,7 @@ int BPF_PROG(tpbtf_tcp_probe, struct sock *sk, struct sk_buff *skb)
 
 	if (!kind)
 		return 0;
-	if (kind == PORT_KDC)
+	if (kind == CT_PORT_KDC)
 		return kdc_segment(ctx_arg(ctx, 0), ctx_arg(ctx, 1));
 	return on_segment(sk, (__u64)skb->data, skb->len);
 }

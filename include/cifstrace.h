@@ -313,6 +313,17 @@ struct ct_req {
 	char comm[CT_COMM_LEN];
 };
 
+/*
+ * The smb_dports map: a byte per remote port, 64 ports per entry (port >> 6
+ * the entry, port & 63 the byte), tested by tcp_probe before any lookup.
+ * The BPF side marks SMB servers' ports; the loader marks the KDC's.
+ */
+enum ct_port_kind { CT_PORT_NONE = 0, CT_PORT_SMB = 1, CT_PORT_KDC = 2 };
+
+struct ct_ports {
+	__u8 on[64];
+};
+
 /* Counters of what the kernel side could not keep (index into stats). */
 enum ct_stat {
 	CT_STAT_LOST,		/* ring buffer full: records dropped */

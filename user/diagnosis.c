@@ -11,11 +11,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include "diagnosis.h"
 #include "krb.h"
 #include "names.h"
 #include "ntstatus.h"
 #include "render.h"
+
+/* The kernel's own "not supported" (5.10's signing refusal), not in errno.h */
+#define ENOTSUPP_KERNEL 524
 
 const char *const diagnosis_classes[] = {
 	"ok", "connect-refused", "connect-timeout", "connect-unreachable",
@@ -51,11 +55,10 @@ struct facts {
 	const struct ct_event *sess_round, *sess_bad, *sess_final;
 	const struct ct_event *upcall;
 	/* Kerberos: the upcall's exchanges with KDCs */
-	const struct ct_event *kdc_open, *kdc_reply, *kdc_fail, *krb_err, *krb_normal;
+	const struct ct_event *kdc_open, *kdc_reply, *krb_err, *krb_normal, *as_err;
 	bool kdc_reply_ok;				/* an AS-REP or TGS-REP came */
-	struct krb_error krb;				/* krb_err decoded */
-	const struct ct_event *as_err;			/* ... of an AS exchange */
-	struct krb_error as_krb;
+	/* decoded: the cause, a normal step, and an AS exchange's error */
+	struct krb_error krb, krb_normal_k, as_krb;
 	int kdc_opens, kdc_replies, kdc_failed, kdc_refused, kdc_tcp, kdc_udp;
 	const struct ct_event *tree_req, *tree_ack, *tree;	/* tree: the share, not IPC$ */
 	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
@@ -97,7 +100,7 @@ static void extract_kdc(struct facts *f, const struct ct_event *e)
 	case CT_KDC_OPEN:
 		f->kdc_open = e;
 		f->kdc_opens++;
-		if (e->kdc.proto == 6)
+		if (e->kdc.proto == IPPROTO_TCP)
 			f->kdc_tcp++;
 		else
 			f->kdc_udp++;
@@ -107,12 +110,11 @@ static void extract_kdc(struct facts *f, const struct ct_event *e)
 		f->kdc_replies++;
 		if (e->kdc.msg == CT_KRB_AS_REP || e->kdc.msg == CT_KRB_TGS_REP)
 			f->kdc_reply_ok = true;
-		if (e->kdc.msg != CT_KRB_ERROR ||
-		    krb_error_decode(e->kdc.data, e->kdc.data_len < CT_KDC_DATA_LEN ?
-				     e->kdc.data_len : CT_KDC_DATA_LEN, &k))
+		if (krb_error_of(e, &k))
 			break;
 		if (krb_error_normal(k.code)) {
 			f->krb_normal = e;
+			f->krb_normal_k = k;
 		} else if (!strncmp(k.sname, "krbtgt/", 7)) {
 			/* an AS exchange: the upcall tried to get a TGT itself */
 			f->as_err = e;
@@ -123,7 +125,6 @@ static void extract_kdc(struct facts *f, const struct ct_event *e)
 		}
 		break;
 	case CT_KDC_FAILED:
-		f->kdc_fail = e;
 		f->kdc_failed++;
 		if (e->rc == -ECONNREFUSED)
 			f->kdc_refused++;
@@ -421,7 +422,7 @@ static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 
 	d->phase = PHASE_NEGOTIATE;
 	if (f->neg && (f->neg->flags & CT_F_STATUS) && !f->neg->status &&
-	    (f->neg->rc == -EOPNOTSUPP || f->neg->rc == -524 /* ENOTSUPP, 5.10 */) &&
+	    (f->neg->rc == -EOPNOTSUPP || f->neg->rc == -ENOTSUPP_KERNEL) &&
 	    f->neg->negotiate.dialect &&
 	    (f->neg->negotiate.security_mode & CT_SMB2_NEGOTIATE_SIGNING_REQUIRED ||
 	     !(f->neg->negotiate.security_mode & CT_SMB2_NEGOTIATE_SIGNING_ENABLED))) {
@@ -659,13 +660,10 @@ static void explain_kerberos(struct diagnosis *d, const struct facts *f)
 	if (f->kdc_open)
 		addr_str(&f->kdc_open->daddr, kdc, sizeof(kdc));
 	if (f->krb_normal) {
-		struct krb_error k;
-		const struct ct_event *e = f->krb_normal;
+		const struct krb_error *k = &f->krb_normal_k;
 
-		if (!krb_error_decode(e->kdc.data, e->kdc.data_len < CT_KDC_DATA_LEN ?
-				      e->kdc.data_len : CT_KDC_DATA_LEN, &k))
-			evidence(d, "%s from the KDC%s%s: %s, not the cause", krb_error_name(k.code),
-				 k.cname[0] ? " for " : "", k.cname, krb_error_text(k.code));
+		evidence(d, "%s from the KDC%s%s: %s, not the cause", krb_error_name(k->code),
+			 k->cname[0] ? " for " : "", k->cname, krb_error_text(k->code));
 	}
 	if (f->krb_err) {
 		explain_krb_error(d, f);

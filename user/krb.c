@@ -14,55 +14,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const kdc_kinds[] = {
-	[CT_KDC_OPEN] = "open", [CT_KDC_REPLY] = "reply",
-	[CT_KDC_FAILED] = "failed", [CT_KDC_CLOSED] = "closed",
-};
-
-static const char *const krb_msgs[] = {
-	[CT_KRB_AS_REQ] = "AS-REQ", [CT_KRB_AS_REP] = "AS-REP",
-	[CT_KRB_TGS_REQ] = "TGS-REQ", [CT_KRB_TGS_REP] = "TGS-REP",
-	[14] = "AP-REQ", [15] = "AP-REP", [CT_KRB_ERROR] = "KRB-ERROR",
-};
-
-static int index_of(const char *const *names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && !strcmp(names[i], name))
-			return (int)i;
-	return -1;
-}
-
-const char *kdc_kind_name(uint32_t k)
-{
-	return k < NELEM(kdc_kinds) && kdc_kinds[k] ? kdc_kinds[k] : "unknown";
-}
-
-int kdc_kind_by_name(const char *name)
-{
-	return index_of(kdc_kinds, NELEM(kdc_kinds), name);
-}
-
-const char *krb_msg_name(uint32_t m)
-{
-	return m < NELEM(krb_msgs) && krb_msgs[m] ? krb_msgs[m] : "unknown";
-}
-
-int krb_msg_by_name(const char *name)
-{
-	return strcmp(name, "unknown") ? index_of(krb_msgs, NELEM(krb_msgs), name) : 0;
-}
-
-const char *krb_proto_name(uint32_t proto)
-{
-	return proto == 6 ? "tcp" : proto == 17 ? "udp" : "unknown";
-}
-
-int krb_proto_by_name(const char *name)
-{
-	return !strcmp(name, "tcp") ? 6 : !strcmp(name, "udp") ? 17 : -1;
-}
-
 /* RFC 4120 7.5.9 and RFC 6806 (WRONG_REALM): the codes a client meets. */
 static const struct {
 	int32_t code;
@@ -287,4 +238,11 @@ size_t krb_error_keep(const uint8_t *p, size_t n)
 	}
 	/* e-data's own header may be cut: [12] is the last field */
 	return seq.p < seq.end && *seq.p == 0xac ? (size_t)(seq.p - p) : n;
+}
+
+int krb_error_of(const struct ct_event *e, struct krb_error *out)
+{
+	if (e->type != CT_EV_KDC || e->kdc.kind != CT_KDC_REPLY || e->kdc.msg != CT_KRB_ERROR)
+		return -1;
+	return krb_error_decode(e->kdc.data, kdc_bytes(e), out);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Kerberos, for the renderers and the diagnosis: the names of KDC events,
- * messages and error codes, and a KRB-ERROR decoded from the bytes the
- * kernel kept (its first CT_KDC_DATA_LEN: whatever they hold is decoded,
- * a field cut short is left empty).
+ * Kerberos, for the renderers and the diagnosis: error codes, and a
+ * KRB-ERROR decoded from the bytes the kernel kept (its first
+ * CT_KDC_DATA_LEN: whatever they hold is decoded, a field cut short is
+ * left empty). The names of KDC events and messages are in names.h.
  */
 #ifndef KRB_H
 #define KRB_H
@@ -11,13 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-const char *kdc_kind_name(uint32_t kind);	/* "reply" */
-int kdc_kind_by_name(const char *name);		/* -1 if unknown */
-const char *krb_msg_name(uint32_t msg);		/* "KRB-ERROR", "TGS-REP", "unknown" */
-int krb_msg_by_name(const char *name);
-const char *krb_proto_name(uint32_t proto);	/* "tcp", "udp" */
-int krb_proto_by_name(const char *name);
+#include "cifstrace.h"
 
 /* RFC 4120 7.5.9 names ("KDC_ERR_S_PRINCIPAL_UNKNOWN"), NULL if unknown. */
 const char *krb_error_name(int32_t code);
@@ -53,5 +47,14 @@ int krb_error_decode(const uint8_t *p, size_t n, struct krb_error *out);
  * told apart. Outputs keep only those: the fields above are all before it.
  */
 size_t krb_error_keep(const uint8_t *p, size_t n);
+
+/* The bytes a KDC event holds (its data_len, bounded by the array). */
+static inline size_t kdc_bytes(const struct ct_event *e)
+{
+	return e->kdc.data_len < CT_KDC_DATA_LEN ? e->kdc.data_len : CT_KDC_DATA_LEN;
+}
+
+/* A KDC reply's KRB-ERROR, decoded: 0, or -1 if it is none or unreadable. */
+int krb_error_of(const struct ct_event *e, struct krb_error *out);
 
 #endif

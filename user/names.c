@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
+#include <netinet/in.h>
 #include <string.h>
 #include "cifstrace.h"
 #include "names.h"
@@ -168,4 +169,47 @@ const char *errno_name(int err, char *buf, size_t len)
 		return name;
 	snprintf(buf, len, "E%d", err);
 	return buf;
+}
+
+/* Kerberos (CT_EV_KDC) */
+
+static const char *const kdc_kinds[] = {
+	[CT_KDC_OPEN] = "open", [CT_KDC_REPLY] = "reply",
+	[CT_KDC_FAILED] = "failed", [CT_KDC_CLOSED] = "closed",
+};
+
+static const char *const krb_msgs[] = {
+	[CT_KRB_AS_REQ] = "AS-REQ", [CT_KRB_AS_REP] = "AS-REP",
+	[CT_KRB_TGS_REQ] = "TGS-REQ", [CT_KRB_TGS_REP] = "TGS-REP",
+	[14] = "AP-REQ", [15] = "AP-REP", [CT_KRB_ERROR] = "KRB-ERROR",
+};
+
+const char *kdc_kind_name(uint32_t k)
+{
+	return k < NELEM(kdc_kinds) && kdc_kinds[k] ? kdc_kinds[k] : "unknown";
+}
+
+int kdc_kind_by_name(const char *name)
+{
+	return index_of(kdc_kinds, NELEM(kdc_kinds), name);
+}
+
+const char *krb_msg_name(uint32_t m)
+{
+	return m < NELEM(krb_msgs) && krb_msgs[m] ? krb_msgs[m] : "unknown";
+}
+
+int krb_msg_by_name(const char *name)
+{
+	return strcmp(name, "unknown") ? index_of(krb_msgs, NELEM(krb_msgs), name) : 0;
+}
+
+const char *krb_proto_name(uint32_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "unknown";
+}
+
+int krb_proto_by_name(const char *name)
+{
+	return !strcmp(name, "tcp") ? IPPROTO_TCP : !strcmp(name, "udp") ? IPPROTO_UDP : -1;
 }

@@ -19,6 +19,13 @@ int tcp_state_by_name(const char *name);
 /* "3.1.1" for 0x0311; "0x02ff" (wildcard) and unknowns as hex. */
 const char *dialect_name(uint16_t dialect, char *buf, size_t len);
 int dialect_by_name(const char *name);		/* -1 if unknown */
+/* CT_EV_KDC: "reply"; "KRB-ERROR", "TGS-REP"; "tcp". */
+const char *kdc_kind_name(uint32_t kind);
+int kdc_kind_by_name(const char *name);		/* -1 if unknown */
+const char *krb_msg_name(uint32_t msg);		/* "unknown" for 0 and others */
+int krb_msg_by_name(const char *name);
+const char *krb_proto_name(uint32_t proto);
+int krb_proto_by_name(const char *name);
 /* "ECONNREFUSED" for -111 or 111; "E123" when unknown. */
 const char *errno_name(int err, char *buf, size_t len);
 

@@ -68,7 +68,7 @@ static void json_set_kdc(json_t *o, const struct ct_event *e)
 {
 	char hex[2 * CT_KDC_DATA_LEN + 1];
 	struct krb_error k;
-	size_t n = e->kdc.data_len < CT_KDC_DATA_LEN ? e->kdc.data_len : CT_KDC_DATA_LEN;
+	size_t n = kdc_bytes(e);
 
 	json_object_set_new(o, "kind", json_string(kdc_kind_name(e->kdc.kind)));
 	json_object_set_new(o, "proto", json_string(krb_proto_name(e->kdc.proto)));
@@ -83,7 +83,7 @@ static void json_set_kdc(json_t *o, const struct ct_event *e)
 	for (size_t i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", e->kdc.data[i]);
 	json_object_set_new(o, "krb_error", json_string(hex));
-	if (krb_error_decode(e->kdc.data, n, &k))
+	if (krb_error_of(e, &k))
 		return;
 	set_int(o, "error_code", k.code);
 	json_object_set_new(o, "error_name", krb_error_name(k.code) ?

@@ -90,13 +90,12 @@ static void add_kdc(struct line *l, const struct ct_event *e)
 {
 	char addr[64];
 	struct krb_error k;
-	size_t n = e->kdc.data_len < CT_KDC_DATA_LEN ? e->kdc.data_len : CT_KDC_DATA_LEN;
 
 	add(l, "%s %s %s", kdc_kind_name(e->kdc.kind), krb_proto_name(e->kdc.proto),
 	    addr_str(&e->daddr, addr, sizeof(addr)));
 	if (e->kdc.kind == CT_KDC_REPLY)
 		add(l, " %s len=%u", krb_msg_name(e->kdc.msg), e->kdc.msg_len);
-	if (n && !krb_error_decode(e->kdc.data, n, &k)) {
+	if (!krb_error_of(e, &k)) {
 		const char *name = krb_error_name(k.code);
 
 		if (name)

@@ -375,13 +375,13 @@ static void kdc_setup(struct tracer *t)
 {
 	__u16 port = t->skel->rodata->kdc_port;
 	__u32 w = port >> 6;
-	struct { __u8 on[64]; } v;
+	struct ct_ports v;
 	int fd = bpf_map__fd(t->skel->maps.smb_dports);
 
 	if (!port)
 		return;
 	if (!bpf_map_lookup_elem(fd, &w, &v)) {
-		v.on[port & 63] = 2;	/* PORT_KDC */
+		v.on[port & 63] = CT_PORT_KDC;
 		bpf_map_update_elem(fd, &w, &v, BPF_ANY);
 	}
 	t->ksyms_started = !pthread_create(&t->ksyms, NULL, find_ksyms, t);

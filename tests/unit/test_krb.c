@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "krb.h"
+#include "names.h"
 
 /* TGS-REQ for cifs/files.example.test: no such SPN (cut by the kernel at 220 bytes) */
 static const char alias_hex[] =
