@@ -40,7 +40,7 @@ struct tracer {
 	bool no_kdc;		/* the Kerberos hooks are not */
 	pthread_t ksyms;	/* finds the kernel's memory map (kdc.bpf.c) */
 	bool ksyms_started;
-	volatile bool ksyms_stop;
+	unsigned long long kaddr_pob, kaddr_vmb;	/* what it found, 0 if not */
 };
 
 static bool verbose;
@@ -341,9 +341,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 /*
  * A KDC's TCP reply sits in page fragments, which kdc.bpf.c reads through
  * the kernel's direct map: it needs the addresses of page_offset_base and
- * vmemmap_base (x86-64, randomized at boot). kallsyms is read in the
- * background (0.2-0.3 s under emulation): attaching does not wait for it;
- * until then a KRB-ERROR over TCP comes without its bytes.
+ * vmemmap_base (x86-64, randomized at boot). kallsyms is read (0.2-0.3 s
+ * under emulation) in a thread while the BPF object loads, which takes
+ * longer, and joined before tracing starts: the first KRB-ERROR after
+ * start has its bytes too, and attaching waits for nothing more.
  */
 static void *find_ksyms(void *arg)
 {
@@ -354,7 +355,7 @@ static void *find_ksyms(void *arg)
 
 	if (!f)
 		return NULL;
-	while (!t->ksyms_stop && (!pob || !vmb) && fgets(line, sizeof(line), f)) {
+	while ((!pob || !vmb) && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %c %127s", &addr, &type, name) != 3 || strchr(line, '['))
 			continue;
 		if (!strcmp(name, "page_offset_base"))
@@ -364,13 +365,20 @@ static void *find_ksyms(void *arg)
 	}
 	fclose(f);
 	if (pob && vmb) {	/* zeros when kallsyms hides addresses */
-		t->skel->bss->kaddr_vmemmap_base = vmb;
-		t->skel->bss->kaddr_page_offset_base = pob;
+		t->kaddr_pob = pob;
+		t->kaddr_vmb = vmb;
 	}
 	return NULL;
 }
 
-/* Kerberos: mark the KDC port for tcp_probe, find the kernel's memory map. */
+static void ksyms_join(struct tracer *t)
+{
+	if (t->ksyms_started)
+		pthread_join(t->ksyms, NULL);
+	t->ksyms_started = false;
+}
+
+/* Kerberos: mark the KDC port for tcp_probe, give BPF the kernel's memory map. */
 static void kdc_setup(struct tracer *t)
 {
 	__u16 port = t->skel->rodata->kdc_port;
@@ -378,13 +386,15 @@ static void kdc_setup(struct tracer *t)
 	struct ct_ports v;
 	int fd = bpf_map__fd(t->skel->maps.smb_dports);
 
+	ksyms_join(t);
 	if (!port)
 		return;
 	if (!bpf_map_lookup_elem(fd, &w, &v)) {
 		v.on[port & 63] = CT_PORT_KDC;
 		bpf_map_update_elem(fd, &w, &v, BPF_ANY);
 	}
-	t->ksyms_started = !pthread_create(&t->ksyms, NULL, find_ksyms, t);
+	t->skel->bss->kaddr_vmemmap_base = t->kaddr_vmb;
+	t->skel->bss->kaddr_page_offset_base = t->kaddr_pob;
 }
 
 int tracer_open(struct tracer **out, const struct tracer_opts *opts)
@@ -454,6 +464,8 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	free_offer(k);
 	t1 = monotonic_ns();
 
+	if (!opts->no_kdc)
+		t->ksyms_started = !pthread_create(&t->ksyms, NULL, find_ksyms, t);
 	/* fentry first; some kernels refuse tracing programs: then kprobes */
 	err = load(t, &md, opts, true);
 	if (err)
@@ -470,6 +482,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		else
 			fprintf(stderr, "cifstrace: failed to load BPF programs: %s%s\n",
 				strerror(-err), opts->verbose ? "" : " (run with -v for details)");
+		ksyms_join(t);
 		free(t);
 		return 2;
 	}
@@ -778,10 +791,7 @@ void tracer_close(struct tracer *t)
 	if (!t)
 		return;
 	t0 = monotonic_ns();
-	if (t->ksyms_started) {
-		t->ksyms_stop = true;
-		pthread_join(t->ksyms, NULL);
-	}
+	ksyms_join(t);
 	ring_buffer__free(t->rb);
 	for (int i = 0; i < t->nr_links; i++) {
 		d[i] = (struct detach){ t->links[i], t->link_krp[i] };
