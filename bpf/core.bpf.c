@@ -19,8 +19,10 @@ const volatile __u32 rw_arg_shift = 0;
 const volatile bool aggregate = true;
 const volatile __u64 conn_salt = 0;
 const volatile __u16 kdc_port = 88;
+const volatile __u32 hist_mask = CT_HIST_ENTRIES - 1;
 __u64 kaddr_page_offset_base = 0;
 __u64 kaddr_vmemmap_base = 0;
+__u64 tasks_in_phase = 0;	/* threads in a mount or a mount phase */
 
 struct events_map events SEC(".maps");
 struct stats_map stats SEC(".maps");
@@ -32,6 +34,8 @@ struct hists_map hists SEC(".maps");
 struct errs_map errs SEC(".maps");
 struct io_map io SEC(".maps");
 struct socks_map socks SEC(".maps");
-struct inflight_map inflight SEC(".maps");
+struct fifos_map fifos SEC(".maps");
+struct tslots_map tslots SEC(".maps");
+struct scratch_map scratch SEC(".maps");
 struct smb_dports_map smb_dports SEC(".maps");
 struct kdc_socks_map kdc_socks SEC(".maps");

@@ -28,6 +28,8 @@
 #define AF_INET		2
 #define AF_INET6	10
 #define ECONNREFUSED	111
+#define TCPHDR_FIN	0x01	/* struct tcp_skb_cb.tcp_flags */
+#define TCPHDR_ACK	0x10
 
 /* ------------------------------------------------ settings (set before load) */
 
@@ -42,6 +44,7 @@ extern const volatile __u32 rw_arg_shift;
 extern const volatile __u64 conn_salt;		/* see server_conn_id() */
 extern const volatile bool aggregate;		/* histograms and counters wanted */
 extern const volatile __u16 kdc_port;		/* Kerberos, 0: not traced */
+extern const volatile __u32 hist_mask;		/* hists' max_entries - 1 */
 /* Set after load (see kdc.bpf.c): where the kernel keeps its memory map */
 extern __u64 kaddr_page_offset_base;
 extern __u64 kaddr_vmemmap_base;
@@ -104,30 +107,21 @@ struct ct_phase {
 	__u8 upcalled;		/* PH_SESSION: cifs_get_spnego_key was called */
 };
 
-/* Requests a task has entered but not yet sent (a compound has several). */
-#define MAX_PENDING 5
-
-struct ct_pending {
-	struct ct_req_key key[MAX_PENDING];
-	__u16 cmd[MAX_PENDING];
-	__u32 n;
-	struct TCP_Server_Info *server;	/* kprobe mode: set at entry */
-};
-
 /*
- * Everything the tracer keeps per thread, in one map entry so that the
- * hot path pays one lookup: its mount phase, the start of its mount, of
- * its Kerberos upcall and of its wait for credits, and the requests it
- * has entered but not yet sent. LRU: threads end without telling us.
+ * Everything the tracer keeps per thread during a mount phase, in one map
+ * entry: its mount phase, the start of its mount and of its Kerberos
+ * upcall. LRU: threads end without telling us. Only threads inside a
+ * mount or a phase have one; the request path looks here only while
+ * tasks_in_phase says some thread is (mount.bpf.c keeps the count).
  */
 struct ct_task {
 	struct ct_phase phase;		/* phase.kind == 0: in no phase */
 	__u64 mount_ns;			/* inside cifs_smb3_do_mount since */
 	__u64 upcall_ns;		/* inside cifs_get_spnego_key since */
-	__u64 credit_wait_ns;		/* began waiting for credits at */
 	__u64 reconnect_conn;		/* inside cifs_reconnect of (before 5.15) */
-	struct ct_pending pending;
 };
+
+extern __u64 tasks_in_phase;
 
 struct tasks_map {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -137,23 +131,172 @@ struct tasks_map {
 };
 extern struct tasks_map tasks SEC(".maps");
 
-/* Requests in flight (the table userspace scans for hangs). */
+/*
+ * What the request path keeps per thread, between smb3_cmd_enter and the
+ * send (a compound enters several requests, then sends them at once) and
+ * from a wait for credits to the request: in an array indexed by the
+ * thread id, tagged with it (direct-mapped: no helper call, no lock). A
+ * thread whose slot another holds loses its send time, counted
+ * (CT_STAT_SEND_UNMATCHED); a slot unused for TSLOT_STALE_NS is free.
+ */
+#define MAX_PENDING	5
+#define TSLOTS		1024
+#define TSLOT_STALE_NS	2000000000ull
+
+struct ct_tslot {
+	__u32 tid;
+	__u32 n;			/* requests entered, not yet sent */
+	__u64 busy_ns;			/* when n or credit_wait_ns was set */
+	__u64 credit_wait_ns;		/* began waiting for credits at */
+	struct TCP_Server_Info *server;	/* kprobe mode: set at send entry */
+	struct ct_req_key key[MAX_PENDING];
+	__u16 cmd[MAX_PENDING];
+};
+
+struct tslots_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TSLOTS);
+	__type(key, __u32);
+	__type(value, struct ct_tslot);
+};
+extern struct tslots_map tslots SEC(".maps");
+
+/*
+ * The current thread's slot; with take, made its own unless another
+ * thread is using it (then NULL).
+ */
+static __always_inline struct ct_tslot *tslot_get(__u32 tid, __u64 now, bool take)
+{
+	__u32 i = tid & (TSLOTS - 1);
+	struct ct_tslot *s = bpf_map_lookup_elem(&tslots, &i);
+
+	if (!s || s->tid == tid)
+		return s;
+	if (!take || ((s->n || s->credit_wait_ns) && now - s->busy_ns < TSLOT_STALE_NS))
+		return NULL;
+	s->tid = tid;
+	s->n = 0;
+	s->credit_wait_ns = 0;
+	s->server = NULL;
+	return s;
+}
+
+/*
+ * Requests in flight (the table userspace scans for hangs): an array that
+ * the helpers below use as a hash table (struct ct_req in cifstrace.h).
+ * Array lookups are inlined by the verifier: no helper call, no lock.
+ */
 struct reqs_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct ct_req_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_REQ_SLOTS);
+	__type(key, __u32);
 	__type(value, struct ct_req);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* userspace reads it in place */
 };
 extern struct reqs_map reqs SEC(".maps");
 
+/*
+ * Where a key's slots start: a session's consecutive mids land in
+ * consecutive slots, so a session never collides with itself.
+ */
+static __always_inline __u32 req_hash(const struct ct_req_key *k)
+{
+	__u64 h = (k->sesid ^ ((__u64)k->tid_task << 32)) * 0x9E3779B97F4A7C15ull;
+
+	return (__u32)(h >> 40) + (__u32)k->mid;
+}
+
+static __always_inline struct ct_req *req_slot(__u32 i)
+{
+	i &= CT_REQ_SLOTS - 1;
+	return bpf_map_lookup_elem(&reqs, &i);
+}
+
+static __always_inline bool req_is(const struct ct_req *r, const struct ct_req_key *k)
+{
+	return r->enter_ns && r->key.mid == k->mid && r->key.sesid == k->sesid &&
+	       r->key.tid_task == k->tid_task;
+}
+
+/* The request in flight under key k, NULL if none. */
+static __always_inline struct ct_req *req_find(const struct ct_req_key *k)
+{
+	__u32 h = req_hash(k);
+
+	for (int i = 0; i < CT_REQ_PROBES; i++) {
+		struct ct_req *r = req_slot(h + i);
+
+		if (r && req_is(r, k))
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * A slot for key k: its own if it is there (a mid sent again), else the
+ * first free one; NULL when every slot tried is taken. Not atomic: two
+ * CPUs can claim one free slot only for requests of two connections whose
+ * windows overlap at that moment (a connection's sends are serialized).
+ */
+static __always_inline struct ct_req *req_claim(const struct ct_req_key *k)
+{
+	__u32 h = req_hash(k);
+	int free = -1;		/* an index, not a pointer: the verifier's rule */
+
+	for (int i = 0; i < CT_REQ_PROBES; i++) {
+		struct ct_req *r = req_slot(h + i);
+
+		if (!r)
+			continue;
+		if (req_is(r, k))
+			return r;
+		if (!r->enter_ns && free < 0)
+			free = i;
+	}
+	return free < 0 ? NULL : req_slot(h + free);
+}
+
+static __always_inline void req_free(struct ct_req *r)
+{
+	r->enter_ns = 0;
+}
+
 struct hists_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, struct ct_hist_key);
-	__type(value, struct ct_hist);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CT_HIST_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct ct_hist_entry);
 };
 extern struct hists_map hists SEC(".maps");
+
+/*
+ * This CPU's histogram for key hk, made on first use; NULL when the
+ * slots tried are taken by other keys. Entries are never removed, so the
+ * first free slot ends the search.
+ */
+static __always_inline struct ct_hist *hist_get(const struct ct_hist_key *hk)
+{
+	__u64 x = (hk->conn_id ^ hk->sesid ^ ((__u64)hk->tid << 20) ^ hk->cmd) *
+		  0x9E3779B97F4A7C15ull;
+	__u32 h = x >> 40;
+
+	for (int i = 0; i < CT_HIST_PROBES; i++) {
+		__u32 idx = (h + i) & hist_mask;
+		struct ct_hist_entry *e = bpf_map_lookup_elem(&hists, &idx);
+
+		if (!e)
+			return NULL;
+		if (!e->used) {
+			e->k = *hk;
+			e->used = 1;
+			return &e->v;
+		}
+		if (e->k.conn_id == hk->conn_id && e->k.sesid == hk->sesid &&
+		    e->k.tid == hk->tid && e->k.cmd == hk->cmd)
+			return &e->v;
+	}
+	return NULL;
+}
 
 struct errs_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -211,20 +354,74 @@ struct ct_ack_slot {
 };
 
 struct ct_ack_fifo {
+	__u64 sk;		/* the socket (struct sock address), 0: free */
 	__u64 conn_id;
 	__u32 head;		/* oldest unACKed */
 	__u32 tail;		/* next free */
 	struct ct_ack_slot slot[ACK_SLOTS];
 };
 
-struct inflight_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
+/* One FIFO per cifs socket, in an array found by hashing the socket. */
+#define FIFOS		256
+#define FIFO_PROBES	4
+
+struct fifos_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FIFOS);
+	__type(key, __u32);
 	__type(value, struct ct_ack_fifo);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
 };
-extern struct inflight_map inflight SEC(".maps");
+extern struct fifos_map fifos SEC(".maps");
+
+static __always_inline struct ct_ack_fifo *fifo_slot(__u64 sk, int i)
+{
+	__u32 k = ((__u32)((sk * 0x9E3779B97F4A7C15ull) >> 40) + i) & (FIFOS - 1);
+
+	return bpf_map_lookup_elem(&fifos, &k);
+}
+
+/* Socket sk's FIFO, NULL if it has none. */
+static __always_inline struct ct_ack_fifo *fifo_find(__u64 sk)
+{
+	for (int i = 0; i < FIFO_PROBES; i++) {
+		struct ct_ack_fifo *f = fifo_slot(sk, i);
+
+		if (f && f->sk == sk)
+			return f;
+	}
+	return NULL;
+}
+
+/* A FIFO for socket sk: its own, else a free one, emptied; NULL if none. */
+static __always_inline struct ct_ack_fifo *fifo_claim(__u64 sk)
+{
+	struct ct_ack_fifo *f;
+	int free = -1;
+
+	for (int i = 0; i < FIFO_PROBES; i++) {
+		f = fifo_slot(sk, i);
+		if (!f)
+			continue;
+		if (f->sk == sk)
+			return f;
+		if (!f->sk && free < 0)
+			free = i;
+	}
+	f = free < 0 ? NULL : fifo_slot(sk, free);
+	if (f) {
+		f->head = f->tail = 0;
+		f->sk = sk;
+	}
+	return f;
+}
+
+static __always_inline void fifo_release(__u64 sk)
+{
+	struct ct_ack_fifo *f = fifo_find(sk);
+
+	if (f)
+		f->sk = 0;
+}
 
 /*
  * The server ports of the sockets above, one byte each (struct ct_ports in
@@ -296,6 +493,30 @@ static __always_inline __u64 ctx_arg(void *ctx, int i)
 
 	bpf_probe_read_kernel(&v, sizeof(v), (__u64 *)ctx + i);
 	return v;
+}
+
+/*
+ * A BTF-typed kernel pointer (tp_btf, fentry) as an integer to hash or
+ * compare, without a helper call: stored in a map value and loaded back,
+ * it is a plain number to the verifier. Slot 0 for task context, slot 1
+ * for softirq (tcp_probe), which can interrupt a program in task context.
+ */
+struct scratch_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+extern struct scratch_map scratch SEC(".maps");
+
+static __always_inline __u64 ptr_scalar(const void *p, __u32 slot)
+{
+	__u64 *s = bpf_map_lookup_elem(&scratch, &slot);
+
+	if (!s)
+		return 0;
+	*s = (__u64)p;
+	return *(volatile __u64 *)s;
 }
 
 /* ---------------------------------------------------------------- helpers */

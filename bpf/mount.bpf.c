@@ -63,6 +63,8 @@ static __always_inline void phase_begin(__u32 kind, struct TCP_Server_Info *serv
 	if (!t)
 		return;
 	ph = &t->phase;
+	if (!ph->kind)
+		__sync_fetch_and_add(&tasks_in_phase, 1);
 	__builtin_memset(ph, 0, sizeof(*ph));
 	ph->start_ns = bpf_ktime_get_ns();
 	ph->kind = kind;
@@ -76,8 +78,10 @@ static __always_inline void phase_end(__u32 kind)
 {
 	struct ct_phase *ph = phase_get(kind);
 
-	if (ph)
+	if (ph) {
 		ph->kind = 0;
+		__sync_fetch_and_add(&tasks_in_phase, -1);
+	}
 }
 
 /* The phase status fields shared by negotiate, session and tcon records. */
@@ -261,8 +265,11 @@ static __always_inline void mount_enter(struct smb3_fs_context *ctx)
 {
 	struct ct_task *t = task_get_or_init();
 
-	if (t)
+	if (t) {
+		if (!t->mount_ns)
+			__sync_fetch_and_add(&tasks_in_phase, 1);
 		t->mount_ns = bpf_ktime_get_ns();
+	}
 	if (bpf_core_type_exists(struct smb3_fs_context))
 		mount_event(BPF_CORE_READ(ctx, UNC), BPF_CORE_READ(ctx, username),
 			    BPF_CORE_READ(ctx, port));
@@ -297,6 +304,7 @@ static __always_inline void mount_exit(long ret)
 		bpf_ringbuf_submit(e, 0);
 	}
 	t->mount_ns = 0;
+	__sync_fetch_and_add(&tasks_in_phase, -1);
 }
 
 static __always_inline void upcall_enter(void)

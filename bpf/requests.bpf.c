@@ -22,8 +22,6 @@
 #define RSP_ERR	(1 << 16)	/* tid_err_cmd: an error status */
 #define RSP_SIBLING	(1 << 17)	/* a later request of a failed compound */
 
-static const struct ct_ack_fifo zero_fifo;
-static const struct ct_hist zero_hist;
 static const __u64 zero_count;
 
 /* libbpf-tools' log2l: floor(log2(v)), 0 for 0 */
@@ -62,50 +60,70 @@ __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd
 SEC("raw_tp/smb3_cmd_enter")
 int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
 	struct ct_req_key k = { .sesid = sesid, .mid = mid };
-	struct ct_req r = { .enter_ns = bpf_ktime_get_ns(), .tid = tid, .pid = id >> 32,
-			    .cmd = cmd };
-	struct ct_task *t;
+	struct ct_tslot *ts;
+	struct ct_req *r;
+	__u64 conn_id = 0;
+	__u8 stream = 0;
 
-	if (target_tgid && r.pid != target_tgid)
+	if (target_tgid && (id >> 32) != target_tgid)
 		return 0;
 	if (!sesid)
 		k.tid_task = (__u32)id;
-	t = task_get_or_init();
-	if (t) {
-		/* it waited for credits first: its queue time starts there */
-		if (t->credit_wait_ns && t->credit_wait_ns < r.enter_ns)
-			r.enter_ns = t->credit_wait_ns;
-		t->credit_wait_ns = 0;
-		if (t->phase.kind) {
-			r.conn_id = t->phase.conn_id;
-			r.stream = 1;
-		} else if (t->mount_ns) {
-			r.stream = 1;
+	/* only while some thread mounts is there a phase to look up */
+	if (tasks_in_phase) {
+		struct ct_task *t = task_get();
+
+		if (t && t->phase.kind) {
+			conn_id = t->phase.conn_id;
+			stream = 1;
+		} else if (t && t->mount_ns) {
+			stream = 1;
 		}
 	}
-	if (r.stream || emit_requests || slow_ns)
-		bpf_get_current_comm(r.comm, sizeof(r.comm));
-	if (bpf_map_update_elem(&reqs, &k, &r, BPF_ANY)) {
+	r = req_claim(&k);
+	if (!r) {
 		stat_inc(CT_STAT_REQS_FULL);
 		return 0;
 	}
+	r->key = k;
+	r->sent_ns = r->acked_ns = 0;
+	r->conn_id = conn_id;
+	r->tid = tid;
+	r->pid = id >> 32;
+	r->cmd = cmd;
+	r->stream = stream;
+	r->ack_with_data = r->compound_left = 0;
+	if (stream || emit_requests || slow_ns)
+		bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->enter_ns = now;
 
-	if (!send_hooked || !t) {
-		if (r.stream)
-			emit_request(r.conn_id, sesid, mid, (__u64)tid << 32 | cmd, r.enter_ns);
+	ts = tslot_get((__u32)id, now, true);
+	if (ts && ts->credit_wait_ns) {
+		/* it waited for credits first: its queue time starts there */
+		if (ts->credit_wait_ns < now)
+			r->enter_ns = ts->credit_wait_ns;
+		ts->credit_wait_ns = 0;
+	}
+	if (!send_hooked || !ts) {
+		if (send_hooked)
+			stat_inc(CT_STAT_SEND_UNMATCHED);
+		if (stream)
+			emit_request(conn_id, sesid, mid, (__u64)tid << 32 | cmd, r->enter_ns);
 		return 0;
 	}
 	/* Queue it for __smb_send_rqst, which knows the socket. */
-	struct ct_pending *p = &t->pending;
-	__u32 i = p->n;
+	if (ts->n && now - ts->busy_ns > TSLOT_STALE_NS)
+		ts->n = 0;	/* entered long ago and never sent */
+	__u32 i = ts->n;
 
 	if (i >= MAX_PENDING)
 		return 0;
-	p->key[i] = k;
-	p->cmd[i] = cmd;
-	p->n = i + 1;
+	ts->key[i] = k;
+	ts->cmd[i] = cmd;
+	ts->n = i + 1;
+	ts->busy_ns = now;
 	return 0;
 }
 
@@ -140,40 +158,18 @@ static __always_inline void split_of(struct split *sp, __u64 enter, __u64 sent, 
 }
 
 /*
- * Add a completed request, still in the reqs map under key k, to its
- * histogram and error counters. Global: verified once, on its own, not
- * inside every path of on_response(); its five arguments are scalars (the
- * only kind 5.10 passes): the key's parts, tid_err_cmd as in on_response()
- * (tid = the request's tree) and the status. It reads the clock itself, a
- * few hundred ns after on_response() did.
+ * Add a completed request to the histogram of its (connection, session,
+ * tree, command) and, on error, to the per-status counters.
  */
-__noinline int account(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd, __u64 status)
+static __always_inline void account(const struct ct_hist_key *hk, __u64 latency,
+				    const struct split *sp, bool err, __u32 status)
 {
-	struct ct_req_key k = { .sesid = sesid, .mid = mid, .tid_task = (__u32)task };
-	struct ct_hist_key hk = { .sesid = sesid, .tid = tid_err_cmd >> 32,
-				  .cmd = (__u16)tid_err_cmd };
-	struct ct_req *r = bpf_map_lookup_elem(&reqs, &k);
-	__u64 now = bpf_ktime_get_ns(), latency;
-	struct split sp = {};
-	struct ct_hist *h;
+	struct ct_hist *h = hist_get(hk);
 	__u32 slot;
 
-	if (!r)
-		return 0;
-	hk.conn_id = r->conn_id;
-	if (!hk.conn_id) {
-		struct ct_phase *ph = phase_get(0);
-
-		if (ph)
-			hk.conn_id = ph->conn_id;
-	}
-	latency = now - r->enter_ns;
-	split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
-
-	h = lookup_or_init(&hists, &hk, &zero_hist);
 	if (!h) {
 		stat_inc(CT_STAT_HIST_FULL);
-		return 0;
+		return;
 	}
 	slot = log2l(latency / 1000);
 	if (slot >= CT_HIST_SLOTS)
@@ -184,30 +180,29 @@ __noinline int account(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd, __
 	h->total_ns += latency;
 	if (latency > h->max_ns)
 		h->max_ns = latency;
-	if (sp.flags & CT_F_SENT) {
+	if (sp->flags & CT_F_SENT) {
 		h->sent_count++;
-		h->queue_ns += sp.queue_ns;
+		h->queue_ns += sp->queue_ns;
 	}
-	if (sp.flags & CT_F_ACKED) {
+	if (sp->flags & CT_F_ACKED) {
 		h->split_count++;
-		h->network_ns += sp.network_ns;
-		h->server_ns += sp.server_ns;
-	} else if (sp.flags & CT_F_JOINT) {
+		h->network_ns += sp->network_ns;
+		h->server_ns += sp->server_ns;
+	} else if (sp->flags & CT_F_JOINT) {
 		h->joint_count++;
-		h->joint_ns += sp.network_ns;
+		h->joint_ns += sp->network_ns;
 	}
-	if (!(tid_err_cmd & RSP_ERR))
-		return 0;
+	if (!err)
+		return;
 	h->errors++;
 
-	struct ct_err_key ek = { .h = hk, .status = status };
+	struct ct_err_key ek = { .h = *hk, .status = status };
 	__u64 *n = lookup_or_init(&errs, &ek, &zero_count);
 
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	else
 		stat_inc(CT_STAT_ERRS_FULL);
-	return 0;
 }
 
 /*
@@ -223,7 +218,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	bool err = tid_err_cmd & RSP_ERR, sibling = tid_err_cmd & RSP_SIBLING;
 	int rc = (int)(__u32)status_rc, left;
 	struct ct_req_key k = { .sesid = sesid, .mid = mid };
-	struct ct_req *r = sesid ? bpf_map_lookup_elem(&reqs, &k) : NULL;
+	struct ct_req *r = sesid ? req_find(&k) : NULL;
 	__u64 now = bpf_ktime_get_ns(), latency;
 	struct ct_hist_key hk = { .sesid = sesid, .cmd = cmd };
 	struct ct_event *e;
@@ -237,7 +232,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	if (!r) {
 		k.sesid = 0;
 		k.tid_task = task ? (__u32)task : task_id();
-		r = bpf_map_lookup_elem(&reqs, &k);
+		r = req_find(&k);
 	}
 	/*
 	 * No request: cifs maps some responses twice (compounds); the first
@@ -262,15 +257,14 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	stream = r->stream;
 	hk.conn_id = r->conn_id;
 	hk.tid = r->tid;
-	if (!hk.conn_id) {
+	if (!hk.conn_id && tasks_in_phase) {
 		struct ct_phase *ph = phase_get(0);
 
 		if (ph)
 			hk.conn_id = ph->conn_id;
 	}
 	if (aggregate)
-		account(k.sesid, k.mid, k.tid_task, (__u64)hk.tid << 32 | (err ? RSP_ERR : 0) | hk.cmd,
-			status);
+		account(&hk, latency, &sp, err, status);
 
 	if (stream || emit_requests || (slow_ns && latency >= slow_ns)) {
 		e = ev_new_ctx(CT_EV_RESPONSE, hk.conn_id, false);
@@ -295,7 +289,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 			bpf_ringbuf_submit(e, 0);
 		}
 	}
-	bpf_map_delete_elem(&reqs, &k);
+	req_free(r);
 
 	/* only the mount-phase commands can be a round of a phase */
 	if (!sibling && (cmd == CT_SMB2_NEGOTIATE || cmd == CT_SMB2_SESSION_SETUP ||
@@ -355,10 +349,14 @@ static __always_inline void echo_done(struct mid_q_entry *m)
 	k.mid = BPF_CORE_READ(m, mid);
 	k.tid_task = BPF_CORE_READ(m, pid);
 	state = BPF_CORE_READ(m, mid_state);
-	if (state == CT_MID_RESPONSE_RECEIVED || state == CT_MID_RESPONSE_READY)
+	if (state == CT_MID_RESPONSE_RECEIVED || state == CT_MID_RESPONSE_READY) {
 		on_response(0, k.mid, k.tid_task, CT_SMB2_ECHO, 0);
-	else
-		bpf_map_delete_elem(&reqs, &k);
+	} else {
+		struct ct_req *r = req_find(&k);
+
+		if (r)
+			req_free(r);
+	}
 }
 
 SEC("fentry/smb2_echo_callback")
@@ -391,46 +389,70 @@ static __always_inline struct ct_ack_fifo *fifo_new(__u64 skey, __u64 conn_id,
 	remember_server(server);
 	smb_dport_add(bpf_ntohs(BPF_CORE_READ((struct sock *)skey, __sk_common.skc_dport)));
 	bpf_map_update_elem(&socks, &skey, &s, BPF_NOEXIST);
-	fifo = lookup_or_init(&inflight, &skey, &zero_fifo);
+	fifo = fifo_claim(skey);
 	if (fifo)
 		fifo->conn_id = conn_id;
 	return fifo;
 }
 
-static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
+/*
+ * After a send: the requests the task entered are on the wire. btf: server
+ * is a BTF pointer (fexit), read directly, no helper per field; else
+ * (kretprobe) read with bpf_probe_read_kernel.
+ */
+static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, const bool btf)
 {
-	struct ct_task *t = task_get();
-	struct ct_pending *p;
+	struct ct_tslot *ts = tslot_get(task_id(), 0, false);
 	struct ct_ack_fifo *fifo = NULL;
+	struct tcp_sock *tp = NULL;
 	struct sock *sk = NULL;
-	__u64 conn_id, skey = 0, now;
+	__u64 conn_id = 0, skey = 0, now;
 	__u32 end_seq = 0, n;
 
-	if (!t || !t->pending.n)
+	if (!ts || !ts->n)
 		return;
-	p = &t->pending;
-	n = p->n;
-	if (!server)
-		server = p->server;
-	p->n = 0;
-	p->server = NULL;
+	n = ts->n;
+	if (!btf)
+		server = ts->server;	/* kretprobe: from the kprobe at entry */
+	ts->n = 0;
+	ts->server = NULL;
 	if (!server)
 		return;
 	if (ret < 0) {
 		/* never sent: no response will come, and nothing to time */
-		for (int i = 0; i < MAX_PENDING && i < n; i++)
-			bpf_map_delete_elem(&reqs, &p->key[i]);
+		for (int i = 0; i < MAX_PENDING && i < n; i++) {
+			struct ct_req *r = req_find(&ts->key[i]);
+
+			if (r)
+				req_free(r);
+		}
 		return;
 	}
 	now = bpf_ktime_get_ns();
-	conn_id = server_conn_id(server);
-	if (CIFS_BTF) {
-		sk = BPF_CORE_READ(server, ssocket, sk);
-		skey = (__u64)sk;
+	if (btf && CIFS_BTF) {
+		struct socket *so = server->ssocket;
+
+		if (bpf_core_field_exists(server->conn_id))
+			conn_id = server->conn_id;
+		else
+			conn_id = server_conn_id((void *)ptr_scalar(server, 0));
+		sk = so ? so->sk : NULL;
+		tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+		if (tp) {
+			skey = ptr_scalar(sk, 0);
+			end_seq = tp->write_seq;
+		}
+	} else {
+		conn_id = server_conn_id(server);
+		if (CIFS_BTF) {
+			sk = BPF_CORE_READ(server, ssocket, sk);
+			skey = (__u64)sk;
+		}
+		if (sk)
+			end_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
 	}
-	if (sk) {
-		end_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
-		fifo = bpf_map_lookup_elem(&inflight, &skey);
+	if (skey) {
+		fifo = fifo_find(skey);
 		if (!fifo)
 			fifo = fifo_new(skey, conn_id, server);
 	}
@@ -438,7 +460,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 	for (int i = 0; i < MAX_PENDING; i++) {
 		if (i >= n)
 			break;
-		struct ct_req *r = bpf_map_lookup_elem(&reqs, &p->key[i]);
+		struct ct_req *r = req_find(&ts->key[i]);
 		__u8 stream = 0;
 
 		if (r) {
@@ -447,11 +469,14 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 			r->compound_left = n - 1 - i;	/* requests chained after it */
 			stream = r->stream;
 			if (stream)
-				emit_request(conn_id, p->key[i].sesid, p->key[i].mid,
-					     (__u64)r->tid << 32 | p->cmd[i], r->enter_ns);
+				emit_request(conn_id, ts->key[i].sesid, ts->key[i].mid,
+					     (__u64)r->tid << 32 | ts->cmd[i], r->enter_ns);
 		}
-		if (!fifo)
+		if (!fifo) {
+			if (skey)
+				stat_inc(CT_STAT_ACK_OVERRUN);
 			continue;
+		}
 		__u32 tl = fifo->tail;
 
 		if (tl - fifo->head >= ACK_SLOTS) {
@@ -460,10 +485,10 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 		}
 		struct ct_ack_slot *s = &fifo->slot[tl & (ACK_SLOTS - 1)];
 
-		s->key = p->key[i];
+		s->key = ts->key[i];
 		s->sent_ns = now;
 		s->end_seq = end_seq;
-		s->cmd = p->cmd[i];
+		s->cmd = ts->cmd[i];
 		s->stream = stream;
 		fifo->tail = tl + 1;
 	}
@@ -472,32 +497,36 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret)
 	 * itself, processed from the socket backlog before we get here:
 	 * tcp_probe has fired already, so look at snd_una now.
 	 */
-	if (fifo)
-		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)sk, snd_una), 0);
+	if (!fifo)
+		return;
+	if (btf && tp)
+		ack_scan(skey, tp->snd_una, 0);
+	else
+		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)skey, snd_una), 0);
 }
 
 SEC("fexit/__smb_send_rqst")
 int BPF_PROG(fexit___smb_send_rqst, struct TCP_Server_Info *server, int num_rqst,
 	     void *rqst, int ret)
 {
-	send_exit(server, ret);
+	send_exit(server, ret, true);
 	return 0;
 }
 
 SEC("kprobe/__smb_send_rqst")
 int BPF_KPROBE(kprobe___smb_send_rqst, struct TCP_Server_Info *server)
 {
-	struct ct_task *t = task_get();
+	struct ct_tslot *ts = tslot_get(task_id(), 0, false);
 
-	if (t && t->pending.n)
-		t->pending.server = server;
+	if (ts && ts->n)
+		ts->server = server;
 	return 0;
 }
 
 SEC("kretprobe/__smb_send_rqst")
 int BPF_KRETPROBE(kretprobe___smb_send_rqst, int ret)
 {
-	send_exit(NULL, ret);
+	send_exit(NULL, ret, false);
 	return 0;
 }
 
@@ -508,30 +537,40 @@ int BPF_KRETPROBE(kretprobe___smb_send_rqst, int ret)
  * grants credits with its responses): a credit stall. Counted per
  * connection; the request's queue time starts here.
  */
-static __always_inline void credit_wait(struct TCP_Server_Info *server, int need)
+static __always_inline void credit_wait(struct TCP_Server_Info *server, int need, const bool btf)
 {
-	struct ct_task *t;
+	struct ct_tslot *ts;
+	__u64 now;
 
-	if (!CIFS_BTF || !server || BPF_CORE_READ(server, credits) >= need)
+	if (!CIFS_BTF || !server)
 		return;
+	if ((btf ? server->credits : BPF_CORE_READ(server, credits)) >= need)
+		return;
+	/* a stall: rare, the rest may cost */
+	server = (void *)ptr_scalar(server, 0);
 	conn_stat_inc(server_conn_id(server), credit_stalls);
-	t = task_get_or_init();
-	if (t)
-		t->credit_wait_ns = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
+	ts = tslot_get(task_id(), now, true);
+	if (ts) {
+		ts->credit_wait_ns = now;
+		ts->busy_ns = now;
+	} else {
+		stat_inc(CT_STAT_SEND_UNMATCHED);
+	}
 }
 
 /* wait_for_free_credits(server, num_credits, timeout, flags, instance) */
 SEC("fentry/wait_for_free_credits")
 int BPF_PROG(fentry_wait_for_free_credits, struct TCP_Server_Info *server, int num)
 {
-	credit_wait(server, num);
+	credit_wait(server, num, true);
 	return 0;
 }
 
 SEC("kprobe/wait_for_free_credits")
 int BPF_KPROBE(kprobe_wait_for_free_credits, struct TCP_Server_Info *server, int num)
 {
-	credit_wait(server, num);
+	credit_wait(server, num, false);
 	return 0;
 }
 
@@ -539,14 +578,14 @@ int BPF_KPROBE(kprobe_wait_for_free_credits, struct TCP_Server_Info *server, int
 SEC("fentry/smb2_wait_mtu_credits")
 int BPF_PROG(fentry_smb2_wait_mtu_credits, struct TCP_Server_Info *server)
 {
-	credit_wait(server, 1);
+	credit_wait(server, 1, true);
 	return 0;
 }
 
 SEC("kprobe/smb2_wait_mtu_credits")
 int BPF_KPROBE(kprobe_smb2_wait_mtu_credits, struct TCP_Server_Info *server)
 {
-	credit_wait(server, 1);
+	credit_wait(server, 1, false);
 	return 0;
 }
 

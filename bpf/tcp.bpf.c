@@ -111,7 +111,7 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 	}
 	if (newstate == TCP_CLOSE) {
 		bpf_map_delete_elem(&socks, &key);
-		bpf_map_delete_elem(&inflight, &key);
+		fifo_release(key);
 	}
 	return 0;
 }
@@ -184,11 +184,12 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 
  */
 __noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data)
 {
-	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &skey);
-	__u64 now = bpf_ktime_get_ns();
+	struct ct_ack_fifo *fifo = fifo_find(skey);
+	__u64 now;
 
 	if (!fifo)
 		return 0;
+	now = bpf_ktime_get_ns();
 	for (int i = 0; i < ACK_SLOTS; i++) {
 		__u32 h = fifo->head;
 
@@ -199,7 +200,7 @@ __noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data)
 		if ((__s32)(ack - slot->end_seq) < 0)
 			break;
 		fifo->head = h + 1;
-		struct ct_req *r = bpf_map_lookup_elem(&reqs, &slot->key);
+		struct ct_req *r = req_find(&slot->key);
 
 		if (r && !r->acked_ns) {
 			r->acked_ns = now;
@@ -214,22 +215,19 @@ __noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data)
 
 /*
  * tcp_probe fires for every segment received in ESTABLISHED, on every
- * socket; skb->data is its TCP header. As a BTF tracepoint (the default)
- * the socket is read directly, and a segment from a port no cifs socket
- * talks to costs a port test, no lookup; as a raw tracepoint (kernels
- * that refuse tracing programs) one lookup.
+ * socket. As a BTF tracepoint (the default) it reads the socket and the
+ * segment's parsed TCP fields (TCP_SKB_CB, in skb->cb) directly: a segment
+ * from a port no cifs socket talks to costs a port test and no lookup, a
+ * cifs segment no helper call but the clock. As a raw tracepoint (kernels
+ * that refuse tracing programs) it reads the TCP header with a helper.
  */
-static __always_inline int on_segment(struct sock *sk, __u64 data, __u32 len)
+static __always_inline int on_segment(__u64 key, __u32 ack, bool is_ack, bool with_data)
 {
-	__u64 key = (__u64)sk;
-	struct ct_ack_fifo *fifo = bpf_map_lookup_elem(&inflight, &key);
-	struct tcphdr th;
+	struct ct_ack_fifo *fifo = fifo_find(key);
 
-	if (!fifo || fifo->head == fifo->tail)
+	if (!fifo || fifo->head == fifo->tail || !is_ack)
 		return 0;
-	if (bpf_probe_read_kernel(&th, sizeof(th), (void *)data) || !th.ack)
-		return 0;
-	return ack_scan(key, bpf_ntohl(th.ack_seq), len > th.doff * 4);
+	return ack_scan(key, ack, with_data);
 }
 
 /* A KDC's segment: its first data is the reply (kdc.bpf.c). */
@@ -251,7 +249,13 @@ int BPF_PROG(tpbtf_tcp_probe, struct sock *sk, struct sk_buff *skb)
 		return 0;
 	if (kind == CT_PORT_KDC)
 		return kdc_segment(ctx_arg(ctx, 0), ctx_arg(ctx, 1));
-	return on_segment(sk, (__u64)skb->data, skb->len);
+
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)skb->cb;
+	__u8 flags = cb->tcp_flags;
+	/* data beyond a FIN's sequence number: most likely the answer */
+	__u32 data = cb->end_seq - cb->seq - !!(flags & TCPHDR_FIN);
+
+	return on_segment(ptr_scalar(sk, 1), cb->ack_seq, flags & TCPHDR_ACK, data > 0);
 }
 
 SEC("raw_tp/tcp_probe")
@@ -259,5 +263,10 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
 	if (kdc_port && bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) == kdc_port)
 		return kdc_segment((__u64)sk, (__u64)skb);
-	return on_segment(sk, (__u64)BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, len));
+	struct tcphdr th;
+
+	if (bpf_probe_read_kernel(&th, sizeof(th), BPF_CORE_READ(skb, data)))
+		return 0;
+	return on_segment((__u64)sk, bpf_ntohl(th.ack_seq), th.ack,
+			  BPF_CORE_READ(skb, len) > th.doff * 4);
 }

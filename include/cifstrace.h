@@ -251,6 +251,23 @@ struct ct_hist {
 	__u64 slots[CT_HIST_SLOTS];
 };
 
+/*
+ * The histograms' map: a per-CPU array that the BPF side uses as a hash
+ * table (no helper call, no lock on the hot path), CT_HIST_ENTRIES at most
+ * per CPU (the loader may set fewer on hosts with many CPUs). Each CPU
+ * puts a key where it first finds room: userspace merges the CPUs'
+ * entries by key. Entries are never removed.
+ */
+#define CT_HIST_ENTRIES	1024
+#define CT_HIST_PROBES	4
+
+struct ct_hist_entry {
+	struct ct_hist_key k;
+	__u32 used;
+	__u32 pad;
+	struct ct_hist v;
+};
+
 /* Error responses by NT status, per (connection, session, tree, command). */
 struct ct_err_key {
 	struct ct_hist_key h;
@@ -290,7 +307,15 @@ struct ct_conn_info {
  * userspace scans for the oldest unanswered request per connection.
  * Keyed by (session, mid); the task stands in for the session while a
  * session has no id yet (NEGOTIATE, the first SESSION_SETUP).
+ *
+ * The table is an array of CT_REQ_SLOTS, not a hash map: the BPF side
+ * finds a key's slot itself (consecutive mids of a session in consecutive
+ * slots, CT_REQ_PROBES tried), so the hot path calls no map helper. A
+ * slot is free while enter_ns is 0. Userspace maps it and reads it.
  */
+#define CT_REQ_SLOTS	8192
+#define CT_REQ_PROBES	4
+
 struct ct_req_key {
 	__u64 sesid;
 	__u64 mid;
@@ -299,7 +324,8 @@ struct ct_req_key {
 };
 
 struct ct_req {
-	__u64 enter_ns;		/* entered, or began waiting for credits */
+	__u64 enter_ns;		/* entered, or began waiting for credits; 0: free */
+	struct ct_req_key key;
 	__u64 sent_ns;		/* 0 until __smb_send_rqst returned */
 	__u64 acked_ns;		/* 0 until the server's TCP ACKed it */
 	__u64 conn_id;		/* 0 until known (phase or send) */
@@ -331,6 +357,7 @@ enum ct_stat {
 	CT_STAT_HIST_FULL,	/* histogram table full: request not counted */
 	CT_STAT_ERRS_FULL,	/* error table full: status not counted */
 	CT_STAT_ACK_OVERRUN,	/* more requests unACKed on a socket than slots */
+	CT_STAT_SEND_UNMATCHED,	/* task slot taken: request's send not timed */
 	CT_STAT_MAX,
 };
 

@@ -154,6 +154,7 @@ static void report_drops(struct tracer *t, __u64 seen[CT_STAT_MAX])
 		[CT_STAT_HIST_FULL] = "requests not counted (histogram table full)",
 		[CT_STAT_ERRS_FULL] = "error statuses not counted (error table full)",
 		[CT_STAT_ACK_OVERRUN] = "ACKs not matched (more unACKed requests than slots)",
+		[CT_STAT_SEND_UNMATCHED] = "sends not matched (thread slot taken): no time split",
 	};
 	__u64 now[CT_STAT_MAX];
 

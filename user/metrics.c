@@ -72,6 +72,7 @@ static const char *const stat_reason[CT_STAT_MAX] = {
 	[CT_STAT_HIST_FULL] = "histogram_table_full",
 	[CT_STAT_ERRS_FULL] = "error_table_full",
 	[CT_STAT_ACK_OVERRUN] = "ack_overrun",
+	[CT_STAT_SEND_UNMATCHED] = "send_unmatched",
 };
 
 /* Label values seen, at most max of them; the rest are METRICS_OTHER. */

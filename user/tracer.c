@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ struct tracer {
 	pthread_t ksyms;	/* finds the kernel's memory map (kdc.bpf.c) */
 	bool ksyms_started;
 	unsigned long long kaddr_pob, kaddr_vmb;	/* what it found, 0 if not */
+	struct ct_req *reqs;	/* the in-flight table, mapped (CT_REQ_SLOTS) */
+	size_t reqs_len;
 };
 
 static bool verbose;
@@ -187,8 +190,22 @@ static void prealloc_before_6_1(struct tracer *t)
 		if (fl & BPF_F_NO_PREALLOC)
 			bpf_map__set_map_flags(m, fl & ~BPF_F_NO_PREALLOC);
 	}
-	bpf_map__set_max_entries(t->skel->maps.hists, 2048);
 	bpf_map__set_max_entries(t->skel->maps.errs, 1024);
+}
+
+/*
+ * The histograms are per CPU and preallocated (an array): at most 16 MB
+ * of them in all, never fewer than 128 keys per CPU.
+ */
+static void hists_size(struct tracer *t)
+{
+	__u64 ncpu = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
+	__u32 n = CT_HIST_ENTRIES;
+
+	while (n > 128 && n * sizeof(struct ct_hist_entry) * ncpu > (16u << 20))
+		n /= 2;
+	bpf_map__set_max_entries(t->skel->maps.hists, n);
+	t->skel->rodata->hist_mask = n - 1;
 }
 
 /* Open the skeleton, set each hook's programs to load, set the config, load. */
@@ -241,6 +258,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	if (getrandom(&salt, sizeof(salt), 0) != sizeof(salt))
 		salt = monotonic_ns();
 	t->skel->rodata->conn_salt = salt;
+	hists_size(t);
 	/* 6.12's netfs read/write tracepoints carry two ids first */
 	t->skel->rodata->rw_arg_shift =
 		tp_has_field("cifs", "smb3_read_done", "rreq_debug_id") ? 2 : 0;
@@ -505,6 +523,15 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		return 2;
 	}
 	t->nr_cpus = libbpf_num_possible_cpus();
+	t->reqs_len = (size_t)bpf_map__value_size(t->skel->maps.reqs) * CT_REQ_SLOTS;
+	t->reqs = mmap(NULL, t->reqs_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(t->skel->maps.reqs), 0);
+	if (t->reqs == MAP_FAILED) {
+		fprintf(stderr, "cifstrace: cannot map the in-flight table: %s\n", strerror(errno));
+		t->reqs = NULL;
+		tracer_close(t);
+		return 2;
+	}
 	*out = t;
 	return 0;
 }
@@ -576,73 +603,123 @@ static long read_map(int fd, size_t ksz, size_t voff, size_t elsz, void **arr)
 	read_map(bpf_map__fd((t)->skel->maps.map), sizeof(((type *)0)->k),		\
 		 offsetof(type, v), sizeof(type), (void **)(arr))
 
-/* The histograms are per CPU: each entry summed over the CPUs. */
+static void hist_add(struct ct_hist *to, const struct ct_hist *v)
+{
+	to->count += v->count;
+	to->errors += v->errors;
+	to->total_ns += v->total_ns;
+	if (v->max_ns > to->max_ns)
+		to->max_ns = v->max_ns;
+	to->sent_count += v->sent_count;
+	to->queue_ns += v->queue_ns;
+	to->split_count += v->split_count;
+	to->network_ns += v->network_ns;
+	to->server_ns += v->server_ns;
+	to->joint_count += v->joint_count;
+	to->joint_ns += v->joint_ns;
+	for (int b = 0; b < CT_HIST_SLOTS; b++)
+		to->slots[b] += v->slots[b];
+}
+
+/*
+ * The histograms: each CPU's entries (struct ct_hist_entry), read a chunk
+ * of slots at a time, summed by key over the CPUs.
+ */
 static long read_hists(struct tracer *t, struct snap_hist **out)
 {
+	enum { CHUNK = 64 };
 	int fd = bpf_map__fd(t->skel->maps.hists), ncpu = t->nr_cpus > 0 ? t->nr_cpus : 1;
-	struct ct_hist *vals = calloc(ncpu, sizeof(*vals));
-	struct ct_hist_key key, next, *prev = NULL;
+	__u32 max = bpf_map__max_entries(t->skel->maps.hists), keys[CHUNK], batch;
+	size_t vsz = (sizeof(struct ct_hist_entry) + 7) & ~7ul, n = 0, cap = 0;
+	struct ct_hist_entry *vals = calloc((size_t)CHUNK * ncpu, vsz);
 	struct snap_hist *a = NULL;
-	size_t n = 0, cap = 0;
+	bool first = true;
 
 	if (!vals)
 		return -1;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct snap_hist *h;
+	for (__u32 done = 0; done < max;) {
+		__u32 count = CHUNK;
+		int err;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		if (n == cap) {
-			struct snap_hist *bigger = realloc(a, (cap = cap ? 2 * cap : 64) * sizeof(*a));
+		DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
+					   &opts);
+		first = false;
+		if (err && errno != ENOENT)
+			break;
+		for (__u32 i = 0; i < count * ncpu; i++) {
+			const struct ct_hist_entry *e = (void *)((char *)vals + i * vsz);
+			size_t j;
 
-			if (!bigger) {
-				free(a);
-				free(vals);
-				return -1;
+			if (!e->used)
+				continue;
+			for (j = 0; j < n; j++)
+				if (!memcmp(&a[j].k, &e->k, sizeof(e->k)))
+					break;
+			if (j == n) {
+				if (n == cap) {
+					struct snap_hist *bigger = realloc(a, (cap = cap ? 2 * cap : 64) *
+										sizeof(*a));
+
+					if (!bigger) {
+						free(a);
+						free(vals);
+						return -1;
+					}
+					a = bigger;
+				}
+				memset(&a[n], 0, sizeof(a[n]));
+				a[n].k = e->k;
+				n++;
 			}
-			a = bigger;
+			hist_add(&a[j].v, &e->v);
 		}
-		h = &a[n++];
-		memset(h, 0, sizeof(*h));
-		h->k = key;
-		for (int c = 0; c < ncpu; c++) {
-			const struct ct_hist *v = &vals[c];
-
-			h->v.count += v->count;
-			h->v.errors += v->errors;
-			h->v.total_ns += v->total_ns;
-			if (v->max_ns > h->v.max_ns)
-				h->v.max_ns = v->max_ns;
-			h->v.sent_count += v->sent_count;
-			h->v.queue_ns += v->queue_ns;
-			h->v.split_count += v->split_count;
-			h->v.network_ns += v->network_ns;
-			h->v.server_ns += v->server_ns;
-			h->v.joint_count += v->joint_count;
-			h->v.joint_ns += v->joint_ns;
-			for (int b = 0; b < CT_HIST_SLOTS; b++)
-				h->v.slots[b] += v->slots[b];
-		}
+		done += count;
+		if (err || !count)
+			break;
 	}
 	free(vals);
 	*out = a;
 	return n;
 }
 
+/*
+ * The requests in flight, read in place from the mapped table while the
+ * kernel updates it: a slot whose start changed while it was copied is
+ * being reused and is skipped.
+ */
 int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s)
 {
 	struct snap_req *req = NULL;
-	long n;
+	size_t n = 0, cap = 0;
 
 	free(s->req);
 	s->req = NULL;
 	s->nreq = 0;
 	s->ts_ns = monotonic_ns();
-	n = READ_MAP(t, reqs, &req, struct snap_req);
-	if (n < 0)
-		return -ENOMEM;
+	for (size_t i = 0; i < CT_REQ_SLOTS; i++) {
+		const struct ct_req *r = &t->reqs[i];
+		__u64 start = __atomic_load_n(&r->enter_ns, __ATOMIC_ACQUIRE);
+
+		if (!start)
+			continue;
+		if (n == cap) {
+			struct snap_req *bigger = realloc(req, (cap = cap ? 2 * cap : 64) *
+								sizeof(*req));
+
+			if (!bigger) {
+				free(req);
+				return -ENOMEM;
+			}
+			req = bigger;
+		}
+		req[n].v = *r;
+		if (__atomic_load_n(&r->enter_ns, __ATOMIC_ACQUIRE) != start ||
+		    req[n].v.enter_ns != start)
+			continue;
+		req[n].k = req[n].v.key;
+		n++;
+	}
 	s->req = req;
 	s->nreq = n;
 	return 0;
@@ -698,15 +775,18 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s)
 
 void tracer_forget(struct tracer *t, __u64 conn_id, __u32 pid, __u64 before_ns)
 {
-	struct snapshot s = {};
-
-	if ((!conn_id && !pid) || tracer_snapshot_inflight(t, &s))
+	if (!conn_id && !pid)
 		return;
-	for (size_t i = 0; i < s.nreq; i++)
-		if (((conn_id && s.req[i].v.conn_id == conn_id) || (pid && s.req[i].v.pid == pid)) &&
-		    s.req[i].v.enter_ns < before_ns)
-			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.reqs), &s.req[i].k);
-	snapshot_free(&s);
+	for (size_t i = 0; i < CT_REQ_SLOTS; i++) {
+		struct ct_req *r = &t->reqs[i];
+		__u64 start = __atomic_load_n(&r->enter_ns, __ATOMIC_ACQUIRE);
+
+		/* free the slot unless the kernel reused it meanwhile */
+		if (start && start < before_ns &&
+		    ((conn_id && r->conn_id == conn_id) || (pid && r->pid == pid)))
+			__atomic_compare_exchange_n(&r->enter_ns, &start, 0, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	}
 }
 
 void tracer_print_hooks(struct tracer *t, FILE *out)
@@ -792,6 +872,8 @@ void tracer_close(struct tracer *t)
 		return;
 	t0 = monotonic_ns();
 	ksyms_join(t);
+	if (t->reqs)
+		munmap(t->reqs, t->reqs_len);
 	ring_buffer__free(t->rb);
 	for (int i = 0; i < t->nr_links; i++) {
 		d[i] = (struct detach){ t->links[i], t->link_krp[i] };
