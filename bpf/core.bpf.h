@@ -373,23 +373,46 @@ struct fifos_map {
 };
 extern struct fifos_map fifos SEC(".maps");
 
-static __always_inline struct ct_ack_fifo *fifo_slot(__u64 sk, int i)
+static __always_inline __u32 fifo_key(__u64 sk, int i)
 {
-	__u32 k = ((__u32)((sk * 0x9E3779B97F4A7C15ull) >> 40) + i) & (FIFOS - 1);
+	return ((__u32)((sk * 0x9E3779B97F4A7C15ull) >> 40) + i) & (FIFOS - 1);
+}
 
+static __always_inline struct ct_ack_fifo *fifo_at(__u32 k)
+{
 	return bpf_map_lookup_elem(&fifos, &k);
 }
 
-/* Socket sk's FIFO, NULL if it has none. */
-static __always_inline struct ct_ack_fifo *fifo_find(__u64 sk)
+static __always_inline struct ct_ack_fifo *fifo_slot(__u64 sk, int i)
+{
+	return fifo_at(fifo_key(sk, i));
+}
+
+/* Where socket sk's FIFO is (its index), -1 if it has none. */
+static __always_inline int fifo_index(__u64 sk)
 {
 	for (int i = 0; i < FIFO_PROBES; i++) {
 		struct ct_ack_fifo *f = fifo_slot(sk, i);
 
 		if (f && f->sk == sk)
-			return f;
+			return fifo_key(sk, i);
 	}
-	return NULL;
+	return -1;
+}
+
+static __always_inline struct ct_ack_fifo *fifo_find(__u64 sk)
+{
+	int i = fifo_index(sk);
+
+	return i < 0 ? NULL : fifo_at(i);
+}
+
+/* Does ack cover the oldest request in the FIFO? (ack_scan has work) */
+static __always_inline bool fifo_acked(struct ct_ack_fifo *f, __u32 ack)
+{
+	__u32 h = f->head;
+
+	return h != f->tail && (__s32)(ack - f->slot[h & (ACK_SLOTS - 1)].end_seq) >= 0;
 }
 
 /* A FIFO for socket sk: its own, else a free one, emptied; NULL if none. */
@@ -473,7 +496,7 @@ extern struct kdc_socks_map kdc_socks SEC(".maps");
 
 /* Global functions: verified once, shared by the files. */
 __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency);
-__noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data);
+__noinline int ack_scan(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now);
 __noinline int phase_round(__u64 mid, __u64 sesid, __u64 status_rc, __u64 latency,
 			   __u64 tid_err_cmd);
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,

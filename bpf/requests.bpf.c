@@ -407,7 +407,8 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	struct tcp_sock *tp = NULL;
 	struct sock *sk = NULL;
 	__u64 conn_id = 0, skey = 0, now;
-	__u32 end_seq = 0, n;
+	__u32 end_seq = 0, snd_una, n;
+	int fidx = -1;
 
 	if (!ts || !ts->n)
 		return;
@@ -452,7 +453,8 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			end_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
 	}
 	if (skey) {
-		fifo = fifo_find(skey);
+		fidx = fifo_index(skey);
+		fifo = fidx < 0 ? NULL : fifo_at(fidx);
 		if (!fifo)
 			fifo = fifo_new(skey, conn_id, server);
 	}
@@ -499,10 +501,11 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	 */
 	if (!fifo)
 		return;
-	if (btf && tp)
-		ack_scan(skey, tp->snd_una, 0);
-	else
-		ack_scan(skey, BPF_CORE_READ((struct tcp_sock *)skey, snd_una), 0);
+	snd_una = btf && tp ? tp->snd_una : BPF_CORE_READ((struct tcp_sock *)skey, snd_una);
+	if (fidx < 0)
+		fidx = fifo_index(skey);	/* its FIFO was new */
+	if (fidx >= 0 && fifo_acked(fifo, snd_una))
+		ack_scan(fidx, snd_una, 0, now);
 }
 
 SEC("fexit/__smb_send_rqst")

@@ -176,20 +176,21 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 
 }
 
 /*
- * Pop every request on socket skey whose last byte the peer has
+ * Pop every request on FIFO fifo_idx whose last byte the peer has
  * acknowledged (ack), oldest first, and stamp its ACK time; with_data:
  * the ACK came on a segment carrying data, most likely the answer itself
  * (the server's TCP delayed its ACK), so network and server time cannot
- * be told apart. Usually only the head is compared. Global: verified once.
+ * be told apart. now: the time of the ACK, 0 to read the clock. Usually
+ * only the head is compared. Global: verified once.
  */
-__noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data)
+__noinline int ack_scan(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now)
 {
-	struct ct_ack_fifo *fifo = fifo_find(skey);
-	__u64 now;
+	struct ct_ack_fifo *fifo = fifo_at(fifo_idx);
 
 	if (!fifo)
 		return 0;
-	now = bpf_ktime_get_ns();
+	if (!now)
+		now = bpf_ktime_get_ns();
 	for (int i = 0; i < ACK_SLOTS; i++) {
 		__u32 h = fifo->head;
 
@@ -223,11 +224,12 @@ __noinline int ack_scan(__u64 skey, __u32 ack, __u32 with_data)
  */
 static __always_inline int on_segment(__u64 key, __u32 ack, bool is_ack, bool with_data)
 {
-	struct ct_ack_fifo *fifo = fifo_find(key);
+	int i = fifo_index(key);
+	struct ct_ack_fifo *fifo = i < 0 ? NULL : fifo_at(i);
 
-	if (!fifo || fifo->head == fifo->tail || !is_ack)
+	if (!fifo || !is_ack || !fifo_acked(fifo, ack))
 		return 0;
-	return ack_scan(key, ack, with_data);
+	return ack_scan(i, ack, with_data, 0);
 }
 
 /* A KDC's segment: its first data is the reply (kdc.bpf.c). */

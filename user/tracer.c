@@ -43,6 +43,7 @@ struct tracer {
 	bool ksyms_started;
 	unsigned long long kaddr_pob, kaddr_vmb;	/* what it found, 0 if not */
 	struct ct_req *reqs;	/* the in-flight table, mapped (CT_REQ_SLOTS) */
+	bool no_batch;		/* the kernel reads no batch of the histograms */
 	size_t reqs_len;
 };
 
@@ -621,64 +622,83 @@ static void hist_add(struct ct_hist *to, const struct ct_hist *v)
 		to->slots[b] += v->slots[b];
 }
 
+/* Add one slot's per-CPU entries to the histograms a[0..n), by key. */
+static int hist_merge(struct snap_hist **a, size_t *n, size_t *cap, const void *vals,
+		      size_t vsz, int ncpu)
+{
+	for (int c = 0; c < ncpu; c++) {
+		const struct ct_hist_entry *e = (const void *)((const char *)vals + c * vsz);
+		size_t j;
+
+		if (!e->used)
+			continue;
+		for (j = 0; j < *n; j++)
+			if (!memcmp(&(*a)[j].k, &e->k, sizeof(e->k)))
+				break;
+		if (j == *n) {
+			if (*n == *cap) {
+				struct snap_hist *bigger = realloc(*a, (*cap = *cap ? 2 * *cap : 64) *
+									 sizeof(**a));
+
+				if (!bigger)
+					return -1;
+				*a = bigger;
+			}
+			memset(&(*a)[j], 0, sizeof((*a)[j]));
+			(*a)[j].k = e->k;
+			(*n)++;
+		}
+		hist_add(&(*a)[j].v, &e->v);
+	}
+	return 0;
+}
+
 /*
- * The histograms: each CPU's entries (struct ct_hist_entry), read a chunk
- * of slots at a time, summed by key over the CPUs.
+ * The histograms: each CPU's entries (struct ct_hist_entry), summed by key
+ * over the CPUs; read a chunk of slots per call (BPF_MAP_LOOKUP_BATCH)
+ * where the kernel does it, else a slot per call (Debian's 5.10 fails the
+ * batch call on this per-CPU array: seen in the guest tests).
  */
 static long read_hists(struct tracer *t, struct snap_hist **out)
 {
 	enum { CHUNK = 64 };
 	int fd = bpf_map__fd(t->skel->maps.hists), ncpu = t->nr_cpus > 0 ? t->nr_cpus : 1;
-	__u32 max = bpf_map__max_entries(t->skel->maps.hists), keys[CHUNK], batch;
+	__u32 max = bpf_map__max_entries(t->skel->maps.hists), keys[CHUNK], batch, done = 0;
 	size_t vsz = (sizeof(struct ct_hist_entry) + 7) & ~7ul, n = 0, cap = 0;
-	struct ct_hist_entry *vals = calloc((size_t)CHUNK * ncpu, vsz);
+	char *vals = calloc((size_t)CHUNK * ncpu, vsz);
 	struct snap_hist *a = NULL;
-	bool first = true;
+	int rc = 0;
 
 	if (!vals)
 		return -1;
-	for (__u32 done = 0; done < max;) {
+	while (!t->no_batch && done < max) {
 		__u32 count = CHUNK;
 		int err;
 
 		DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
+		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys, vals, &count,
 					   &opts);
-		first = false;
-		if (err && errno != ENOENT)
+		if (err && errno != ENOENT) {
+			if (!done)
+				t->no_batch = true;	/* and read a slot at a time */
+			else
+				rc = -1;
 			break;
-		for (__u32 i = 0; i < count * ncpu; i++) {
-			const struct ct_hist_entry *e = (void *)((char *)vals + i * vsz);
-			size_t j;
-
-			if (!e->used)
-				continue;
-			for (j = 0; j < n; j++)
-				if (!memcmp(&a[j].k, &e->k, sizeof(e->k)))
-					break;
-			if (j == n) {
-				if (n == cap) {
-					struct snap_hist *bigger = realloc(a, (cap = cap ? 2 * cap : 64) *
-										sizeof(*a));
-
-					if (!bigger) {
-						free(a);
-						free(vals);
-						return -1;
-					}
-					a = bigger;
-				}
-				memset(&a[n], 0, sizeof(a[n]));
-				a[n].k = e->k;
-				n++;
-			}
-			hist_add(&a[j].v, &e->v);
 		}
+		for (__u32 i = 0; i < count && !rc; i++)
+			rc = hist_merge(&a, &n, &cap, vals + (size_t)i * ncpu * vsz, vsz, ncpu);
 		done += count;
 		if (err || !count)
 			break;
 	}
+	for (__u32 k = 0; t->no_batch && k < max && !rc; k++)
+		if (!bpf_map_lookup_elem(fd, &k, vals))
+			rc = hist_merge(&a, &n, &cap, vals, vsz, ncpu);
 	free(vals);
+	if (rc) {
+		free(a);
+		return -1;
+	}
 	*out = a;
 	return n;
 }
