@@ -218,18 +218,40 @@ static __always_inline bool req_is(const struct ct_req *r, const struct ct_req_k
 	       r->key.tid_task == k->tid_task;
 }
 
-/* The request in flight under key k, NULL if none. */
-static __always_inline struct ct_req *req_find(const struct ct_req_key *k)
+/*
+ * The slot of the request in flight under key (sesid, mid, tid_task), or,
+ * with claim and none there, the first free slot tried; -1 if none.
+ * Inlined where one lookup runs per event (the hot path); req_index_of()
+ * is the same as a global function, for loops of lookups (a compound's
+ * requests at the send), where inlining would multiply what the verifier
+ * walks (and the time to load).
+ */
+static __always_inline int req_index(__u64 sesid, __u64 mid, __u32 tid_task, bool claim)
 {
-	__u32 h = req_hash(k);
+	struct ct_req_key k = { .sesid = sesid, .mid = mid, .tid_task = tid_task };
+	__u32 h = req_hash(&k);
+	int free = -1;		/* an index, not a pointer: the verifier's rule */
 
 	for (int i = 0; i < CT_REQ_PROBES; i++) {
 		struct ct_req *r = req_slot(h + i);
 
-		if (r && req_is(r, k))
-			return r;
+		if (!r)
+			continue;
+		if (req_is(r, &k))
+			return (h + i) & (CT_REQ_SLOTS - 1);
+		if (claim && !r->enter_ns && free < 0)
+			free = (h + i) & (CT_REQ_SLOTS - 1);
 	}
-	return NULL;
+	return free;
+}
+
+__noinline int req_index_of(__u64 sesid, __u64 mid, __u32 tid_task);
+
+static __always_inline struct ct_req *req_find(const struct ct_req_key *k)
+{
+	int i = req_index(k->sesid, k->mid, k->tid_task, false);
+
+	return i < 0 ? NULL : req_slot(i);
 }
 
 /*
@@ -240,20 +262,9 @@ static __always_inline struct ct_req *req_find(const struct ct_req_key *k)
  */
 static __always_inline struct ct_req *req_claim(const struct ct_req_key *k)
 {
-	__u32 h = req_hash(k);
-	int free = -1;		/* an index, not a pointer: the verifier's rule */
+	int i = req_index(k->sesid, k->mid, k->tid_task, true);
 
-	for (int i = 0; i < CT_REQ_PROBES; i++) {
-		struct ct_req *r = req_slot(h + i);
-
-		if (!r)
-			continue;
-		if (req_is(r, k))
-			return r;
-		if (!r->enter_ns && free < 0)
-			free = i;
-	}
-	return free < 0 ? NULL : req_slot(h + free);
+	return i < 0 ? NULL : req_slot(i);
 }
 
 static __always_inline void req_free(struct ct_req *r)
@@ -271,8 +282,8 @@ extern struct hists_map hists SEC(".maps");
 
 /*
  * This CPU's histogram for key hk, made on first use; NULL when the
- * slots tried are taken by other keys. Entries are never removed, so the
- * first free slot ends the search.
+ * slots tried hold other keys. Entries are never removed, so the first
+ * free slot ends the search.
  */
 static __always_inline struct ct_hist *hist_get(const struct ct_hist_key *hk)
 {
@@ -363,7 +374,7 @@ struct ct_ack_fifo {
 
 /* One FIFO per cifs socket, in an array found by hashing the socket. */
 #define FIFOS		256
-#define FIFO_PROBES	4
+#define FIFO_PROBES	2
 
 struct fifos_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -438,13 +449,8 @@ static __always_inline struct ct_ack_fifo *fifo_claim(__u64 sk)
 	return f;
 }
 
-static __always_inline void fifo_release(__u64 sk)
-{
-	struct ct_ack_fifo *f = fifo_find(sk);
-
-	if (f)
-		f->sk = 0;
-}
+/* Free socket sk's FIFO (its socket closed). Global: cheap to verify. */
+__noinline int fifo_release(__u64 sk);
 
 /*
  * The server ports of the sockets above, one byte each (struct ct_ports in

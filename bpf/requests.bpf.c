@@ -158,18 +158,34 @@ static __always_inline void split_of(struct split *sp, __u64 enter, __u64 sent, 
 }
 
 /*
- * Add a completed request to the histogram of its (connection, session,
- * tree, command) and, on error, to the per-status counters.
+ * Add a completed request, still in its reqs slot, answered at now, to the
+ * histogram of its (connection, session, tree, command) and, on error, to
+ * the per-status counters. Global: verified once, on its own, not inside
+ * every path of on_response() (which three programs include); its five
+ * arguments are scalars: tid_err_cmd as in on_response() (tid = the
+ * request's tree), status_slot = NT status << 32 | the reqs slot.
  */
-static __always_inline void account(const struct ct_hist_key *hk, __u64 latency,
-				    const struct split *sp, bool err, __u32 status)
+__noinline int account(__u64 sesid, __u64 now, __u64 tid_err_cmd, __u64 status_slot,
+		       __u64 conn_id)
 {
-	struct ct_hist *h = hist_get(hk);
+	struct ct_req *r = req_slot((__u32)status_slot);
+	struct ct_hist_key hk = { .conn_id = conn_id, .sesid = sesid, .tid = tid_err_cmd >> 32,
+				  .cmd = (__u16)tid_err_cmd };
+	__u32 status = status_slot >> 32;
+	bool err = tid_err_cmd & RSP_ERR;
+	struct split split = {}, *sp = &split;
+	struct ct_hist *h;
+	__u64 latency;
 	__u32 slot;
 
+	if (!r || !r->enter_ns || now < r->enter_ns)
+		return 0;
+	latency = now - r->enter_ns;
+	split_of(sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
+	h = hist_get(&hk);
 	if (!h) {
 		stat_inc(CT_STAT_HIST_FULL);
-		return;
+		return 0;
 	}
 	slot = log2l(latency / 1000);
 	if (slot >= CT_HIST_SLOTS)
@@ -193,16 +209,17 @@ static __always_inline void account(const struct ct_hist_key *hk, __u64 latency,
 		h->joint_ns += sp->network_ns;
 	}
 	if (!err)
-		return;
+		return 0;
 	h->errors++;
 
-	struct ct_err_key ek = { .h = *hk, .status = status };
+	struct ct_err_key ek = { .h = hk, .status = status };
 	__u64 *n = lookup_or_init(&errs, &ek, &zero_count);
 
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	else
 		stat_inc(CT_STAT_ERRS_FULL);
+	return 0;
 }
 
 /*
@@ -218,7 +235,8 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	bool err = tid_err_cmd & RSP_ERR, sibling = tid_err_cmd & RSP_SIBLING;
 	int rc = (int)(__u32)status_rc, left;
 	struct ct_req_key k = { .sesid = sesid, .mid = mid };
-	struct ct_req *r = sesid ? req_find(&k) : NULL;
+	int ri = sesid ? req_index(sesid, mid, 0, false) : -1;
+	struct ct_req *r;
 	__u64 now = bpf_ktime_get_ns(), latency;
 	struct ct_hist_key hk = { .sesid = sesid, .cmd = cmd };
 	struct ct_event *e;
@@ -229,11 +247,12 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	 * Requests without a session id (NEGOTIATE, the first SESSION_SETUP,
 	 * whose reply carries the new id) are keyed by their task.
 	 */
-	if (!r) {
+	if (ri < 0) {
 		k.sesid = 0;
 		k.tid_task = task ? (__u32)task : task_id();
-		r = req_find(&k);
+		ri = req_index(0, mid, k.tid_task, false);
 	}
+	r = ri < 0 ? NULL : req_slot(ri);
 	/*
 	 * No request: cifs maps some responses twice (compounds); the first
 	 * mapping already counted it. Or it was not ours (-p).
@@ -264,7 +283,8 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 			hk.conn_id = ph->conn_id;
 	}
 	if (aggregate)
-		account(&hk, latency, &sp, err, status);
+		account(sesid, now, (__u64)hk.tid << 32 | (err ? RSP_ERR : 0) | hk.cmd,
+			(__u64)status << 32 | (__u32)ri, hk.conn_id);
 
 	if (stream || emit_requests || (slow_ns && latency >= slow_ns)) {
 		e = ev_new_ctx(CT_EV_RESPONSE, hk.conn_id, false);
@@ -422,7 +442,8 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	if (ret < 0) {
 		/* never sent: no response will come, and nothing to time */
 		for (int i = 0; i < MAX_PENDING && i < n; i++) {
-			struct ct_req *r = req_find(&ts->key[i]);
+			int ri = req_index_of(ts->key[i].sesid, ts->key[i].mid, ts->key[i].tid_task);
+			struct ct_req *r = ri < 0 ? NULL : req_slot(ri);
 
 			if (r)
 				req_free(r);
@@ -462,7 +483,9 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	for (int i = 0; i < MAX_PENDING; i++) {
 		if (i >= n)
 			break;
-		struct ct_req *r = req_find(&ts->key[i]);
+		/* a global lookup: inlined five times it would slow the load */
+		int ri = req_index_of(ts->key[i].sesid, ts->key[i].mid, ts->key[i].tid_task);
+		struct ct_req *r = ri < 0 ? NULL : req_slot(ri);
 		__u8 stream = 0;
 
 		if (r) {

@@ -29,6 +29,15 @@ static __always_inline struct ct_smb_sock *smb_sock_of(struct sock *sk, __u64 *k
 	return sk ? bpf_map_lookup_elem(&socks, key) : NULL;
 }
 
+__noinline int fifo_release(__u64 sk)
+{
+	struct ct_ack_fifo *f = fifo_find(sk);
+
+	if (f)
+		f->sk = 0;
+	return 0;
+}
+
 /* A connect fact about cifs socket skey. Global: verified once, not per use. */
 __noinline int emit_connect(__u64 skey, __u32 result, int err)
 {

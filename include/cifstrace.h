@@ -314,7 +314,7 @@ struct ct_conn_info {
  * slot is free while enter_ns is 0. Userspace maps it and reads it.
  */
 #define CT_REQ_SLOTS	8192
-#define CT_REQ_PROBES	4
+#define CT_REQ_PROBES	2
 
 struct ct_req_key {
 	__u64 sesid;

@@ -648,14 +648,12 @@ void lat_render_text(FILE *out, const struct lat_report *r)
 			(unsigned long long)s->st.reconnects, (unsigned long long)s->st.credit_stalls,
 			(unsigned long long)s->st.retransmits, (unsigned long long)s->st.resets);
 	}
-	fprintf(out, "\nlost events %llu, requests not timed (table full) %llu, not counted "
-		     "(histograms full) %llu, ACKs not matched (overrun) %llu, sends not matched "
-		     "%llu\n",
-		(unsigned long long)r->stat[CT_STAT_LOST],
-		(unsigned long long)r->stat[CT_STAT_REQS_FULL],
-		(unsigned long long)r->stat[CT_STAT_HIST_FULL],
-		(unsigned long long)r->stat[CT_STAT_ACK_OVERRUN],
-		(unsigned long long)r->stat[CT_STAT_SEND_UNMATCHED]);
+	fprintf(out, "\nlost events %llu", (unsigned long long)r->stat[CT_STAT_LOST]);
+	for (int i = 0; i < CT_STAT_MAX; i++)
+		if (i != CT_STAT_LOST)
+			fprintf(out, ", %s %llu", ct_stat_names[i].text,
+				(unsigned long long)r->stat[i]);
+	fputc('\n', out);
 }
 
 /* ------------------------------------------------------------ JSON */
@@ -750,13 +748,11 @@ void lat_render_json(FILE *out, const struct lat_report *r)
 				    "retransmits", (json_int_t)s->st.retransmits,
 				    "resets", (json_int_t)s->st.resets));
 	}
-	emit(out, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", "health",
-			    "ts_us", ts, "lost_events", (json_int_t)r->stat[CT_STAT_LOST],
-			    "requests_not_timed", (json_int_t)r->stat[CT_STAT_REQS_FULL],
-			    "histogram_overflow", (json_int_t)r->stat[CT_STAT_HIST_FULL],
-			    "error_overflow", (json_int_t)r->stat[CT_STAT_ERRS_FULL],
-			    "ack_overrun", (json_int_t)r->stat[CT_STAT_ACK_OVERRUN],
-			    "send_unmatched", (json_int_t)r->stat[CT_STAT_SEND_UNMATCHED]));
+	json_t *h = json_pack("{s:s, s:I}", "type", "health", "ts_us", ts);
+
+	for (int i = 0; i < CT_STAT_MAX; i++)
+		json_object_set_new(h, ct_stat_names[i].json, json_integer((json_int_t)r->stat[i]));
+	emit(out, h);
 }
 
 /* ------------------------------------------------------------ slow ops */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include "latency.h"
 #include "live.h"
+#include "names.h"
 #include "snapshot.h"
 
 static volatile sig_atomic_t exiting;
@@ -149,20 +150,14 @@ static void report_inflight(struct tracer *t, const struct live_opts *o, event_f
  */
 static void report_drops(struct tracer *t, __u64 seen[CT_STAT_MAX])
 {
-	static const char *const what[CT_STAT_MAX] = {
-		[CT_STAT_REQS_FULL] = "requests not timed (in-flight table full)",
-		[CT_STAT_HIST_FULL] = "requests not counted (histogram table full)",
-		[CT_STAT_ERRS_FULL] = "error statuses not counted (error table full)",
-		[CT_STAT_ACK_OVERRUN] = "ACKs not matched (more unACKed requests than slots)",
-		[CT_STAT_SEND_UNMATCHED] = "sends not matched (thread slot taken): no time split",
-	};
 	__u64 now[CT_STAT_MAX];
 
 	tracer_stats(t, now);
 	for (int i = 0; i < CT_STAT_MAX; i++) {
-		if (what[i] && now[i] > seen[i])
+		/* lost events are said with the stream's own count */
+		if (i != CT_STAT_LOST && now[i] > seen[i])
 			fprintf(stderr, "cifstrace: %llu %s\n",
-				(unsigned long long)(now[i] - seen[i]), what[i]);
+				(unsigned long long)(now[i] - seen[i]), ct_stat_names[i].text);
 		seen[i] = now[i];
 	}
 }

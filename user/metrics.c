@@ -66,14 +66,6 @@ const struct metric_desc metric_descs[M_COUNT] = {
 static const double mount_buckets[] = { 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120 };
 #define NMB (sizeof(mount_buckets) / sizeof(mount_buckets[0]))
 
-/* not_counted reasons, by enum ct_stat */
-static const char *const stat_reason[CT_STAT_MAX] = {
-	[CT_STAT_REQS_FULL] = "inflight_table_full",
-	[CT_STAT_HIST_FULL] = "histogram_table_full",
-	[CT_STAT_ERRS_FULL] = "error_table_full",
-	[CT_STAT_ACK_OVERRUN] = "ack_overrun",
-	[CT_STAT_SEND_UNMATCHED] = "send_unmatched",
-};
 
 /* Label values seen, at most max of them; the rest are METRICS_OTHER. */
 struct registry {
@@ -646,9 +638,9 @@ static void render_health(FILE *out, const struct metrics *m)
 		(unsigned long long)h->lost_events);
 	family(out, M_NOT_COUNTED);
 	for (int i = 0; i < CT_STAT_MAX; i++)
-		if (stat_reason[i])
+		if (ct_stat_names[i].reason)
 			fprintf(out, "%s{reason=\"%s\"} %llu\n", metric_descs[M_NOT_COUNTED].name,
-				stat_reason[i], (unsigned long long)h->not_counted[i]);
+				ct_stat_names[i].reason, (unsigned long long)h->not_counted[i]);
 	family(out, M_BPF_RUN_SECONDS);
 	fprintf(out, "%s", metric_descs[M_BPF_RUN_SECONDS].name);
 	fprintf(out, " %llu.%09llu\n", (unsigned long long)(h->bpf_run_ns / 1000000000ull),

@@ -213,3 +213,17 @@ int krb_proto_by_name(const char *name)
 {
 	return !strcmp(name, "tcp") ? IPPROTO_TCP : !strcmp(name, "udp") ? IPPROTO_UDP : -1;
 }
+
+const struct stat_name ct_stat_names[CT_STAT_MAX] = {
+	[CT_STAT_LOST] = { "lost_events", NULL, "events lost (ring buffer full)" },
+	[CT_STAT_REQS_FULL] = { "requests_not_timed", "inflight_table_full",
+				"requests not timed (in-flight table full)" },
+	[CT_STAT_HIST_FULL] = { "histogram_overflow", "histogram_table_full",
+				"requests not counted (histogram table full)" },
+	[CT_STAT_ERRS_FULL] = { "error_overflow", "error_table_full",
+				"error statuses not counted (error table full)" },
+	[CT_STAT_ACK_OVERRUN] = { "ack_overrun", "ack_overrun",
+				  "ACKs not matched (more unACKed requests than slots)" },
+	[CT_STAT_SEND_UNMATCHED] = { "send_unmatched", "send_unmatched",
+				     "requests without a time split (their thread's slot was taken)" },
+};

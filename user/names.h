@@ -26,6 +26,19 @@ const char *krb_msg_name(uint32_t msg);		/* "unknown" for 0 and others */
 int krb_msg_by_name(const char *name);
 const char *krb_proto_name(uint32_t proto);
 int krb_proto_by_name(const char *name);
+/*
+ * What the kernel side could not keep (enum ct_stat), one row per counter
+ * for every output: its JSON key (latency's health object), its reason
+ * label (cifstrace_not_counted_total; NULL: a metric of its own) and its
+ * words (stderr, latency's text).
+ */
+struct stat_name {
+	const char *json;
+	const char *reason;
+	const char *text;
+};
+extern const struct stat_name ct_stat_names[];	/* [CT_STAT_MAX] */
+
 /* "ECONNREFUSED" for -111 or 111; "E123" when unknown. */
 const char *errno_name(int err, char *buf, size_t len);
 
