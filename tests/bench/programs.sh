@@ -1,0 +1,69 @@
+#!/bin/bash
+# BENCH_ONLY=programs make bench, guest half: where the BPF time of an SMB
+# operation goes, program by program, for `cifstrace latency`, `cifstrace
+# diagnose` and the bpftrace histogram, in one guest, alternating
+# (BENCH_ROUNDS rounds, default 3; BENCH_FILES files created, stat'ed and
+# removed per round, default 300). Per program: runs per SMB operation, ns
+# per run and per operation (kernel.bpf_stats_enabled). Prints a table per
+# tool and round; it asserts nothing.
+. "$(dirname "$0")/../guest/lib.sh"
+set -u
+ROUNDS=${BENCH_ROUNDS:-3}
+FILES=${BENCH_FILES:-300}
+M=/mnt/programs
+D=$M/p-$$
+B=$WORK/p
+mkdir -p $M "$B"
+die() { echo "bench: $*" >&2; exit 1; }
+start_samba >/dev/null || die "samba did not start"
+mount -t cifs //127.0.0.1/data $M -o username=alice,password=secret || die "mount failed"
+mkdir -p "$D"
+sysctl -q -w kernel.bpf_stats_enabled=1 || die "kernel.bpf_stats_enabled"
+# the same histogram script as guest.sh
+sed -n "/^cat >\"\$B\/hist.bt\" <<'BT'/,/^BT/p" "$(dirname "$0")/guest.sh" | sed '1d;$d' >"$B/hist.bt"
+work() {
+	local i
+	for ((i = 0; i < FILES; i++)); do : >"$D/f$i"; done
+	for ((i = 0; i < FILES; i++)); do [ -e "$D/f$i" ]; done
+	rm -f "$D"/f*
+}
+smb_ops() { awk '/^SMBs:/ {n += $2} END {print n+0}' /proc/fs/cifs/Stats; }
+# per-program {name, runs, ns} of the programs in $1 (ids, comma-separated)
+progs() {
+	bpftool prog show -j | jq -c --arg ids "$1" \
+		'($ids | split(",") | map(tonumber)) as $w
+		 | [.[] | select(.id as $i | $w | index($i)) | {n: .name, c: (.run_cnt // 0), t: (.run_time_ns // 0)}]'
+}
+work	# warm the mount
+for ((r = 1; r <= ROUNDS; r++)); do
+	for t in latency diagnose bpftrace; do
+		before=$(bpftool prog show -j | jq -r '.[].id' | sort)
+		case $t in
+		bpftrace) bpftrace "$B/hist.bt" >"$B/out" 2>"$B/err" & m=ready ;;
+		*) "$CIFSTRACE" "$t" >"$B/out" 2>"$B/err" & m="tracing the SMB client" ;;
+		esac
+		pid=$!
+		for _ in $(seq 1 600); do grep -q "$m" "$B/out" "$B/err" 2>/dev/null && break; sleep 0.05; done
+		ids=$(comm -13 <(echo "$before") <(bpftool prog show -j | jq -r '.[].id' | sort) | paste -sd,)
+		progs "$ids" >"$B/b0"
+		echo 0 >/proc/fs/cifs/Stats
+		work
+		ops=$(smb_ops)
+		progs "$ids" >"$B/b1"
+		kill -INT $pid
+		wait $pid 2>/dev/null
+		echo
+		echo "#### $t, round $r: $ops SMB operations"
+		echo
+		echo "| program | runs / op | ns / run | ns / op |"
+		echo "| --- | --- | --- | --- |"
+		jq -r -n --slurpfile a "$B/b0" --slurpfile b "$B/b1" --argjson ops "$ops" '
+		  [$b[0][] as $x | ($a[0][] | select(.n == $x.n)) as $y
+		   | {n: $x.n, c: ($x.c - $y.c), t: ($x.t - $y.t)} | select(.c > 0)] as $d
+		  | ($d[] | "| \(.n) | \(.c / $ops * 100 | round / 100) | \(.t / .c | round) | \(.t / $ops | round) |"),
+		    "| all | \([$d[].c] | add / $ops * 100 | round / 100) | - | \([$d[].t] | add / $ops | round) |"'
+	done
+done
+umount $M
+"$VM/samba-stop" >/dev/null 2>&1
+exit 0
