@@ -32,6 +32,85 @@ struct snap_conn *snapshot_conn(struct snapshot *s, __u64 conn_id, bool create)
 	return c;
 }
 
+/*
+ * Room for element n of an array of n: exact up to 64 elements (so an
+ * array built by hand works too), then doubling at each power of two.
+ */
+static int grow(void **a, size_t n, size_t size)
+{
+	void *bigger;
+
+	if (n >= 64 && (n & (n - 1)))
+		return 0;
+	bigger = realloc(*a, (n < 64 ? n + 1 : 2 * n) * size);
+	if (!bigger)
+		return -1;
+	*a = bigger;
+	return 0;
+}
+
+static void hist_add(struct ct_hist *to, const struct ct_hist *v)
+{
+	to->count += v->count;
+	to->errors += v->errors;
+	to->total_ns += v->total_ns;
+	if (v->max_ns > to->max_ns)
+		to->max_ns = v->max_ns;
+	to->sent_count += v->sent_count;
+	to->queue_ns += v->queue_ns;
+	to->split_count += v->split_count;
+	to->network_ns += v->network_ns;
+	to->server_ns += v->server_ns;
+	to->joint_count += v->joint_count;
+	to->joint_ns += v->joint_ns;
+	for (int b = 0; b < CT_HIST_SLOTS; b++)
+		to->slots[b] += v->slots[b];
+}
+
+int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e)
+{
+	size_t j;
+
+	if (!e->used)
+		return 0;
+	for (j = 0; j < s->nhist; j++)
+		if (!memcmp(&s->hist[j].k, &e->k, sizeof(e->k)))
+			break;
+	if (j == s->nhist) {
+		if (grow((void **)&s->hist, s->nhist, sizeof(*s->hist)))
+			return -1;
+		memset(&s->hist[j], 0, sizeof(s->hist[j]));
+		s->hist[j].k = e->k;
+		s->nhist++;
+	}
+	hist_add(&s->hist[j].v, &e->v);
+	return 0;
+}
+
+int snapshot_read_reqs(struct snapshot *s, const struct ct_req *slots, size_t n)
+{
+	free(s->req);
+	s->req = NULL;
+	s->nreq = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ct_req *r = &slots[i];
+		__u64 start = __atomic_load_n(&r->enter_ns, __ATOMIC_ACQUIRE);
+		struct snap_req *q;
+
+		if (!start)
+			continue;
+		if (grow((void **)&s->req, s->nreq, sizeof(*s->req)))
+			return -1;
+		q = &s->req[s->nreq];
+		q->v = *r;
+		if (__atomic_load_n(&r->enter_ns, __ATOMIC_ACQUIRE) != start || q->v.enter_ns != start)
+			continue;
+		q->k = q->v.key;
+		s->nreq++;
+	}
+	return 0;
+}
+
 bool snapshot_waits_by_design(__u16 cmd)
 {
 	return cmd == CT_SMB2_LOCK || cmd == CT_SMB2_CHANGE_NOTIFY ||

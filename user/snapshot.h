@@ -57,6 +57,21 @@ struct snapshot {
 void snapshot_free(struct snapshot *s);	/* frees the arrays, zeroes s */
 struct snap_conn *snapshot_conn(struct snapshot *s, __u64 conn_id, bool create);
 
+/*
+ * One CPU's histogram entry (the hists map), added to the histogram of its
+ * key, made on first sight: the per-CPU entries of a key, wherever each
+ * CPU put it, sum to one. Unused entries are skipped. -1: out of memory.
+ */
+int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e);
+
+/*
+ * The requests in flight from the in-flight table (n slots, struct ct_req,
+ * the kernel's map read in place while it changes): a slot whose start
+ * changed while it was copied is being reused, and is skipped. Replaces
+ * s->req. -1: out of memory.
+ */
+int snapshot_read_reqs(struct snapshot *s, const struct ct_req *slots, size_t n);
+
 /* Commands that wait for hours by design (LOCK, CHANGE_NOTIFY,
  * OPLOCK_BREAK): not evidence of a hang. */
 bool snapshot_waits_by_design(__u16 cmd);

@@ -604,69 +604,19 @@ static long read_map(int fd, size_t ksz, size_t voff, size_t elsz, void **arr)
 	read_map(bpf_map__fd((t)->skel->maps.map), sizeof(((type *)0)->k),		\
 		 offsetof(type, v), sizeof(type), (void **)(arr))
 
-static void hist_add(struct ct_hist *to, const struct ct_hist *v)
-{
-	to->count += v->count;
-	to->errors += v->errors;
-	to->total_ns += v->total_ns;
-	if (v->max_ns > to->max_ns)
-		to->max_ns = v->max_ns;
-	to->sent_count += v->sent_count;
-	to->queue_ns += v->queue_ns;
-	to->split_count += v->split_count;
-	to->network_ns += v->network_ns;
-	to->server_ns += v->server_ns;
-	to->joint_count += v->joint_count;
-	to->joint_ns += v->joint_ns;
-	for (int b = 0; b < CT_HIST_SLOTS; b++)
-		to->slots[b] += v->slots[b];
-}
-
-/* Add one slot's per-CPU entries to the histograms a[0..n), by key. */
-static int hist_merge(struct snap_hist **a, size_t *n, size_t *cap, const void *vals,
-		      size_t vsz, int ncpu)
-{
-	for (int c = 0; c < ncpu; c++) {
-		const struct ct_hist_entry *e = (const void *)((const char *)vals + c * vsz);
-		size_t j;
-
-		if (!e->used)
-			continue;
-		for (j = 0; j < *n; j++)
-			if (!memcmp(&(*a)[j].k, &e->k, sizeof(e->k)))
-				break;
-		if (j == *n) {
-			if (*n == *cap) {
-				struct snap_hist *bigger = realloc(*a, (*cap = *cap ? 2 * *cap : 64) *
-									 sizeof(**a));
-
-				if (!bigger)
-					return -1;
-				*a = bigger;
-			}
-			memset(&(*a)[j], 0, sizeof((*a)[j]));
-			(*a)[j].k = e->k;
-			(*n)++;
-		}
-		hist_add(&(*a)[j].v, &e->v);
-	}
-	return 0;
-}
-
 /*
  * The histograms: each CPU's entries (struct ct_hist_entry), summed by key
  * over the CPUs; read a chunk of slots per call (BPF_MAP_LOOKUP_BATCH)
  * where the kernel does it, else a slot per call (Debian's 5.10 fails the
  * batch call on this per-CPU array: seen in the guest tests).
  */
-static long read_hists(struct tracer *t, struct snap_hist **out)
+static int read_hists(struct tracer *t, struct snapshot *s)
 {
 	enum { CHUNK = 64 };
 	int fd = bpf_map__fd(t->skel->maps.hists), ncpu = t->nr_cpus > 0 ? t->nr_cpus : 1;
 	__u32 max = bpf_map__max_entries(t->skel->maps.hists), keys[CHUNK], batch, done = 0;
-	size_t vsz = (sizeof(struct ct_hist_entry) + 7) & ~7ul, n = 0, cap = 0;
+	size_t vsz = (sizeof(struct ct_hist_entry) + 7) & ~7ul;
 	char *vals = calloc((size_t)CHUNK * ncpu, vsz);
-	struct snap_hist *a = NULL;
 	int rc = 0;
 
 	if (!vals)
@@ -685,64 +635,25 @@ static long read_hists(struct tracer *t, struct snap_hist **out)
 				rc = -1;
 			break;
 		}
-		for (__u32 i = 0; i < count && !rc; i++)
-			rc = hist_merge(&a, &n, &cap, vals + (size_t)i * ncpu * vsz, vsz, ncpu);
+		for (size_t i = 0; i < (size_t)count * ncpu && !rc; i++)
+			rc = snapshot_merge_hist(s, (const void *)(vals + i * vsz));
 		done += count;
 		if (err || !count)
 			break;
 	}
 	for (__u32 k = 0; t->no_batch && k < max && !rc; k++)
 		if (!bpf_map_lookup_elem(fd, &k, vals))
-			rc = hist_merge(&a, &n, &cap, vals, vsz, ncpu);
+			for (int c = 0; c < ncpu && !rc; c++)
+				rc = snapshot_merge_hist(s, (const void *)(vals + c * vsz));
 	free(vals);
-	if (rc) {
-		free(a);
-		return -1;
-	}
-	*out = a;
-	return n;
+	return rc;
 }
 
-/*
- * The requests in flight, read in place from the mapped table while the
- * kernel updates it: a slot whose start changed while it was copied is
- * being reused and is skipped.
- */
+/* The requests in flight, read in place from the mapped table. */
 int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s)
 {
-	struct snap_req *req = NULL;
-	size_t n = 0, cap = 0;
-
-	free(s->req);
-	s->req = NULL;
-	s->nreq = 0;
 	s->ts_ns = monotonic_ns();
-	for (size_t i = 0; i < CT_REQ_SLOTS; i++) {
-		const struct ct_req *r = &t->reqs[i];
-		__u64 start = __atomic_load_n(&r->enter_ns, __ATOMIC_ACQUIRE);
-
-		if (!start)
-			continue;
-		if (n == cap) {
-			struct snap_req *bigger = realloc(req, (cap = cap ? 2 * cap : 64) *
-								sizeof(*req));
-
-			if (!bigger) {
-				free(req);
-				return -ENOMEM;
-			}
-			req = bigger;
-		}
-		req[n].v = *r;
-		if (__atomic_load_n(&r->enter_ns, __ATOMIC_ACQUIRE) != start ||
-		    req[n].v.enter_ns != start)
-			continue;
-		req[n].k = req[n].v.key;
-		n++;
-	}
-	s->req = req;
-	s->nreq = n;
-	return 0;
+	return snapshot_read_reqs(s, t->reqs, CT_REQ_SLOTS) ? -ENOMEM : 0;
 }
 
 int tracer_snapshot(struct tracer *t, struct snapshot *s)
@@ -755,7 +666,7 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s)
 	if (tracer_snapshot_inflight(t, s))
 		return -ENOMEM;
 	tracer_stats(t, s->stat);
-	nh = read_hists(t, &s->hist);
+	nh = read_hists(t, s);
 	ne = read_map(bpf_map__fd(t->skel->maps.errs), sizeof(struct ct_err_key),
 		      offsetof(struct snap_err, n), sizeof(struct snap_err), (void **)&s->err);
 	nio = READ_MAP(t, io, &s->io, struct snap_io);
@@ -769,7 +680,6 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s)
 		snapshot_free(s);
 		return -ENOMEM;
 	}
-	s->nhist = nh;
 	s->nerr = ne;
 	s->nio = nio;
 	for (long i = 0; i < nci; i++) {

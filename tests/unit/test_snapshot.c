@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The snapshot built from the kernel's tables: per-CPU histogram entries
+ * summed by key wherever each CPU put them, and the requests in flight
+ * read from the in-flight array (free slots skipped).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "snapshot.h"
+
+static struct ct_hist_entry entry(__u64 conn, __u32 tid, __u32 cmd, __u64 count, __u64 max_ns,
+				  int slot)
+{
+	struct ct_hist_entry e = { .used = 1 };
+
+	e.k.conn_id = conn;
+	e.k.sesid = 7;
+	e.k.tid = tid;
+	e.k.cmd = cmd;
+	e.v.count = count;
+	e.v.total_ns = count * 1000;
+	e.v.max_ns = max_ns;
+	e.v.slots[slot] = count;
+	return e;
+}
+
+static void hists_of_two_cpus_sum_by_key(void **state)
+{
+	struct snapshot s = {};
+	struct ct_hist_entry cpu0[3] = {
+		entry(1, 5, CT_SMB2_CREATE, 10, 4000, 2),
+		{ 0 },				/* unused: skipped */
+		entry(1, 5, CT_SMB2_CLOSE, 3, 900, 0),
+	};
+	/* the second CPU put the same keys in other slots */
+	struct ct_hist_entry cpu1[2] = {
+		entry(1, 5, CT_SMB2_CLOSE, 2, 1500, 1),
+		entry(1, 5, CT_SMB2_CREATE, 4, 9000, 3),
+	};
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(snapshot_merge_hist(&s, &cpu0[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(snapshot_merge_hist(&s, &cpu1[i]), 0);
+	assert_int_equal(s.nhist, 2);
+	for (size_t i = 0; i < s.nhist; i++) {
+		const struct snap_hist *h = &s.hist[i];
+
+		if (h->k.cmd == CT_SMB2_CREATE) {
+			assert_int_equal(h->v.count, 14);
+			assert_int_equal(h->v.total_ns, 14000);
+			assert_int_equal(h->v.max_ns, 9000);	/* the larger, not a sum */
+			assert_int_equal(h->v.slots[2], 10);
+			assert_int_equal(h->v.slots[3], 4);
+		} else {
+			assert_int_equal(h->k.cmd, CT_SMB2_CLOSE);
+			assert_int_equal(h->v.count, 5);
+			assert_int_equal(h->v.max_ns, 1500);
+		}
+	}
+	snapshot_free(&s);
+}
+
+static void many_keys_grow_the_array(void **state)
+{
+	struct snapshot s = {};
+
+	(void)state;
+	for (__u32 tid = 1; tid <= 300; tid++) {
+		struct ct_hist_entry e = entry(2, tid, CT_SMB2_READ, 1, 10, 0);
+
+		assert_int_equal(snapshot_merge_hist(&s, &e), 0);
+		assert_int_equal(snapshot_merge_hist(&s, &e), 0);
+	}
+	assert_int_equal(s.nhist, 300);
+	for (size_t i = 0; i < s.nhist; i++)
+		assert_int_equal(s.hist[i].v.count, 2);
+	snapshot_free(&s);
+}
+
+static void inflight_slots_skip_the_free(void **state)
+{
+	struct ct_req slots[8] = {};
+	struct snapshot s = {};
+	struct ct_event ev[4];
+
+	(void)state;
+	slots[1] = (struct ct_req){ .enter_ns = 1000, .key = { .sesid = 9, .mid = 41 },
+				    .conn_id = 3, .cmd = CT_SMB2_READ };
+	slots[6] = (struct ct_req){ .enter_ns = 500, .key = { .sesid = 9, .mid = 40 },
+				    .conn_id = 3, .cmd = CT_SMB2_WRITE, .acked_ns = 600 };
+	assert_int_equal(snapshot_read_reqs(&s, slots, 8), 0);
+	assert_int_equal(s.nreq, 2);
+	assert_int_equal(s.req[0].k.mid, 41);
+	assert_int_equal(s.req[1].k.sesid, 9);
+	assert_int_equal(s.req[1].v.cmd, CT_SMB2_WRITE);
+	/* the oldest of the connection is the WRITE entered at 500 */
+	s.ts_ns = 5000000500ull;
+	assert_int_equal(snapshot_oldest(&s, 1000000000ull, ev, 4), 1);
+	assert_int_equal(ev[0].mid, 40);
+	/* read again: the previous array is replaced, not appended to */
+	slots[1].enter_ns = 0;
+	assert_int_equal(snapshot_read_reqs(&s, slots, 8), 0);
+	assert_int_equal(s.nreq, 1);
+	snapshot_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hists_of_two_cpus_sum_by_key),
+		cmocka_unit_test(many_keys_grow_the_array),
+		cmocka_unit_test(inflight_slots_skip_the_free),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
