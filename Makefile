@@ -30,6 +30,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf -I$(OUT
 # libbpf, libelf, zlib and jansson are linked statically so the one binary
 # can be copied to another host; glibc stays dynamic.
 STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic -lm -Wl,-z,relro,-z,now
+# libbpf's own loads of the kernel's BTF take the copy cifstrace parsed
+# (user/hooks.c, hand_over_btf)
+TOOL_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf
 
 # The pipeline, one file per job: hooks -> stream -> renderers.
 CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c user/stream.c \
@@ -85,7 +88,7 @@ $(OUTPUT)/btf_embedded.o: $(OUTPUT)/btf_embedded.c user/corebtf.h
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/cifstrace: $(CORE_OBJS) $(TOOL_OBJS) $(OUTPUT)/btf_embedded.o
-	$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
+	$(CC) $(CFLAGS) $^ $(TOOL_LDFLAGS) $(STATIC_LIBS) -o $@
 
 $(OUTPUT)/btfflat: btf/btfflat.c | $(OUTPUT)
 	$(CC) $(CFLAGS) $< $(STATIC_LIBS) -o $@

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "hooks.h"
@@ -81,6 +82,10 @@ struct kernel_offer {
 	char *kallsyms;		/* cifs function names, "\nname\n" joined */
 	bool pre_fsctx;		/* cifs mounts with struct smb_vol (5.10) */
 	bool kallsyms_read;
+	int cifs_fd;		/* a descriptor of cifs's BTF object, or -1 */
+	bool nargs_known;
+	int nargs[HOOKS_MAX];
+	__u32 btf_id[HOOKS_MAX];	/* the function's BTF id, in cifs's or the kernel's */		/* per hook: its BTF prototype's arguments, -1 absent */
 };
 
 const char *tracefs_dir(void)
@@ -171,6 +176,39 @@ static char *read_cifs_kallsyms(void)
 	return out;
 }
 
+/*
+ * The cifs module's BTF, as libbpf's btf__load_module_btf() finds it, and a
+ * descriptor of it: fentry and fexit on cifs's functions name it.
+ */
+static struct btf *load_cifs_btf(struct btf *vmlinux, int *fd_out)
+{
+	__u32 id = 0;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		char name[64] = "";
+		struct bpf_btf_info info = { .name = (__u64)(unsigned long)name,
+					     .name_len = sizeof(name) };
+		__u32 len = sizeof(info);
+		struct btf *b;
+		int fd = bpf_btf_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || strcmp(name, "cifs")) {
+			close(fd);
+			continue;
+		}
+		b = btf__load_from_kernel_by_id_split(id, vmlinux);
+		if (libbpf_get_error(b)) {	/* (it is -errno for NULL: test first) */
+			close(fd);
+			return NULL;
+		}
+		*fd_out = fd;
+		return b;
+	}
+	return NULL;
+}
+
 struct kernel_offer *probe_kernel(const char *core_btf)
 {
 	struct kernel_offer *k = calloc(1, sizeof(*k));
@@ -178,12 +216,9 @@ struct kernel_offer *probe_kernel(const char *core_btf)
 
 	if (!k)
 		return NULL;
+	k->cifs_fd = -1;
 	k->vmlinux = btf__load_vmlinux_btf();
-	if (k->vmlinux)
-		k->cifs = btf__load_module_btf("cifs", k->vmlinux);
-	if (!k->vmlinux || libbpf_get_error(k->cifs))
-		k->cifs = NULL;
-	/* (libbpf_get_error(NULL) is -errno: test NULL first) */
+	k->cifs = k->vmlinux ? load_cifs_btf(k->vmlinux, &k->cifs_fd) : NULL;
 	b = core_btf ? btf__parse(core_btf, NULL) : NULL;
 	if (b && !libbpf_get_error(b)) {
 		k->pre_fsctx = btf__find_by_name_kind(b, "smb_vol", BTF_KIND_STRUCT) > 0;
@@ -198,24 +233,159 @@ void free_offer(struct kernel_offer *k)
 		return;
 	btf__free(k->cifs);
 	btf__free(k->vmlinux);
+	if (k->cifs_fd >= 0)
+		close(k->cifs_fd);
 	free(k->kallsyms);
 	free(k);
 }
 
-/* Argument count of a function in cifs's BTF (or the kernel's), -1 if absent. */
-static int btf_nargs(const struct kernel_offer *k, const struct hook *h)
+static int func_nargs(const struct btf *b, int id)
 {
-	struct btf *b = h->flags & HOOK_VMLINUX ? k->vmlinux : k->cifs;
-	const struct btf_type *t;
-	int id;
+	const struct btf_type *t = btf__type_by_id(b, btf__type_by_id(b, id)->type);
 
-	if (!b)
-		return -1;
-	id = btf__find_by_name_kind(b, h->name, BTF_KIND_FUNC);
-	if (id < 0)
-		return -1;
-	t = btf__type_by_id(b, btf__type_by_id(b, id)->type);
 	return t ? btf_vlen(t) : -1;
+}
+
+/*
+ * Every hook's argument count from BTF, -1 where BTF has no such function.
+ * libbpf's search by name walks every type, the kernel's 100,000 and more
+ * before cifs's own: cifs's functions are found in one walk of cifs's
+ * types, the kernel's few with one search each.
+ */
+static void find_nargs(struct kernel_offer *k)
+{
+	k->nargs_known = true;
+	for (int i = 0; i < nr_hooks; i++) {
+		k->nargs[i] = -1;
+		if (hooks[i].kind == HOOK_FUNC && (hooks[i].flags & HOOK_VMLINUX) && k->vmlinux) {
+			int id = btf__find_by_name_kind(k->vmlinux, hooks[i].name, BTF_KIND_FUNC);
+
+			if (id > 0) {
+				k->nargs[i] = func_nargs(k->vmlinux, id);
+				k->btf_id[i] = id;
+			}
+		}
+	}
+	if (!k->cifs)
+		return;
+	for (__u32 id = btf__type_cnt(k->vmlinux); id < btf__type_cnt(k->cifs); id++) {
+		const struct btf_type *t = btf__type_by_id(k->cifs, id);
+		const char *name;
+
+		if (!btf_is_func(t))
+			continue;
+		name = btf__name_by_offset(k->cifs, t->name_off);
+		for (int i = 0; i < nr_hooks; i++)
+			if (hooks[i].kind == HOOK_FUNC && !(hooks[i].flags & HOOK_VMLINUX) &&
+			    name && !strcmp(hooks[i].name, name)) {
+				k->nargs[i] = func_nargs(k->cifs, id);
+				k->btf_id[i] = id;
+			}
+	}
+}
+
+/* Argument count of a function in cifs's BTF (or the kernel's), -1 if absent. */
+static int btf_nargs(struct kernel_offer *k, const struct hook *h)
+{
+	if (!k->nargs_known)
+		find_nargs(k);
+	return k->nargs[h - hooks];
+}
+
+/*
+ * What libbpf would search the kernel's BTF for again, handed over.
+ *
+ * libbpf parses the kernel's BTF (4 MB and more, read a page per system
+ * call from sysfs, the file and its copy held at once) for each object it
+ * loads, and its API takes no BTF already parsed: the link wraps libbpf's
+ * calls to btf__load_vmlinux_btf() (-Wl,--wrap, see the Makefile) so that
+ * the copy probe_kernel() parsed is used. libbpf owns and frees it; a
+ * second load parses anew.
+ *
+ * And for fentry/fexit on a module's function libbpf walks every type of
+ * the kernel's BTF and then of each module's (the kernel's again with
+ * each, libbpf 1.1): a fifth of a second in an emulated guest for one
+ * cifs function. probe_kernel() found it in one walk of cifs's types, so
+ * those sections get a handler that names the function's BTF id.
+ */
+static struct btf *vmlinux_handover;
+static struct {
+	__u32 id;
+	int fd;		/* the BTF object: cifs's, 0 for the kernel's */
+} targets[HOOKS_MAX];
+static int cifs_fd = -1;
+
+struct btf *__real_btf__load_vmlinux_btf(void);
+struct btf *__wrap_btf__load_vmlinux_btf(void);
+struct btf *__wrap_btf__load_vmlinux_btf(void)
+{
+	struct btf *b = vmlinux_handover;
+
+	vmlinux_handover = NULL;
+	return b ? b : __real_btf__load_vmlinux_btf();
+}
+
+static int target_prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts,
+			  long hook)
+{
+	opts->attach_btf_id = targets[hook].id;
+	opts->attach_btf_obj_fd = targets[hook].fd;
+	return 0;
+}
+
+static int target_attach(const struct bpf_program *prog, long hook, struct bpf_link **link)
+{
+	*link = bpf_program__attach_trace(prog);
+	return libbpf_get_error(*link);
+}
+
+void hand_over_btf(struct kernel_offer *k)
+{
+	static bool registered[HOOKS_MAX];
+
+	if (!k->nargs_known)
+		find_nargs(k);
+	for (int i = 0; i < nr_hooks; i++) {
+		static const char *const kinds[] = { "fentry", "fexit" };
+		LIBBPF_OPTS(libbpf_prog_handler_opts, ho, .cookie = i,
+			    .prog_prepare_load_fn = target_prepare,
+			    .prog_attach_fn = target_attach);
+
+		if (hooks[i].kind != HOOK_FUNC || !k->btf_id[i] ||
+		    (!(hooks[i].flags & HOOK_VMLINUX) && k->cifs_fd < 0))
+			continue;
+		targets[i].id = k->btf_id[i];
+		targets[i].fd = hooks[i].flags & HOOK_VMLINUX ? 0 : k->cifs_fd;
+		/* handlers are the process's: registered once, kept */
+		for (int j = 0; j < 2 && !registered[i]; j++) {
+			char sec[128];
+
+			snprintf(sec, sizeof(sec), "%s/%s", kinds[j], hooks[i].name);
+			libbpf_register_prog_handler(sec, BPF_PROG_TYPE_TRACING,
+						     j ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, &ho);
+		}
+		registered[i] = true;
+	}
+	if (cifs_fd >= 0)
+		close(cifs_fd);
+	cifs_fd = k->cifs_fd;
+	k->cifs_fd = -1;
+
+	btf__free(k->cifs);	/* split on the kernel's: goes first */
+	k->cifs = NULL;
+	btf__free(vmlinux_handover);
+	vmlinux_handover = k->vmlinux;
+	k->vmlinux = NULL;
+}
+
+void hand_over_done(void)
+{
+	btf__free(vmlinux_handover);
+	vmlinux_handover = NULL;
+	/* loaded programs hold the BTF objects they attach to */
+	if (cifs_fd >= 0)
+		close(cifs_fd);
+	cifs_fd = -1;
 }
 
 static bool in_kallsyms(struct kernel_offer *k, const char *fn)

@@ -54,6 +54,8 @@ struct hook {
 };
 
 extern const struct hook hooks[];
+/* the hook table's size is checked against HOOKS_MAX when the tracer opens */
+#define HOOKS_MAX	32
 extern const int nr_hooks;
 
 struct hook_state {
@@ -68,6 +70,14 @@ struct kernel_offer;
 /* core_btf: the file CO-RE uses for cifs when the kernel has none, or NULL */
 struct kernel_offer *probe_kernel(const char *core_btf);
 void free_offer(struct kernel_offer *k);
+/*
+ * Before the BPF object is opened: give libbpf what it would search the
+ * kernel's BTF for again (the parsed BTF itself, the BTF ids of the
+ * functions fentry/fexit attach to). hand_over_done() after loading
+ * drops what no load took.
+ */
+void hand_over_btf(struct kernel_offer *k);
+void hand_over_done(void);
 /* The best mode for hook h; fentry only if allow_fentry. */
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry);
 /* Does tracepoint system/name have a field called field? */

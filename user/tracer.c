@@ -26,9 +26,9 @@
 struct tracer {
 	struct cifstrace_bpf *skel;
 	struct ring_buffer *rb;
-	struct hook_state state[32];
-	struct bpf_link *links[64];	/* at most two per hook */
-	const char *link_krp[64];	/* the kretprobe event of links[i], or NULL */
+	struct hook_state state[HOOKS_MAX];
+	struct bpf_link *links[2 * HOOKS_MAX];	/* at most two per hook */
+	const char *link_krp[2 * HOOKS_MAX];	/* the kretprobe event of links[i], or NULL */
 	int nr_links;
 	event_fn fn;
 	void *fn_ctx;
@@ -145,7 +145,7 @@ static bool cifs_present(void)
  * copy (peak memory).
  */
 struct modes {
-	enum hook_mode m[2][32];	/* [allow_fentry][hook] */
+	enum hook_mode m[2][HOOKS_MAX];	/* [allow_fentry][hook] */
 };
 
 static void choose_modes(struct kernel_offer *k, const struct tracer_opts *o,
@@ -450,7 +450,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 
 	t = calloc(1, sizeof(*t));
 	/* state[] and links[] are sized for the hook table */
-	if (t && (size_t)nr_hooks > sizeof(t->state) / sizeof(t->state[0])) {
+	if (t && nr_hooks > HOOKS_MAX) {
 		fprintf(stderr, "cifstrace: internal error: hook table larger than the tracer's state\n");
 		free(t);
 		return 1;
@@ -480,6 +480,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	t->aggregate = opts->aggregate;
 	t->no_kdc = opts->no_kdc;
 	choose_modes(k, opts, &md);
+	hand_over_btf(k);
 	free_offer(k);
 	t1 = monotonic_ns();
 
@@ -490,6 +491,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	if (err)
 		err = load(t, &md, opts, false);
 	core_btf_close(&t->core);	/* libbpf has read it */
+	hand_over_done();
 	if (err) {
 		struct rlimit rl;
 
