@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "escape.h"
 #include "metrics.h"
 #include "names.h"
@@ -214,30 +215,14 @@ static int labels(struct metrics *m, const char *server, const char *share, cons
 	return 0;
 }
 
-/* Grow an array by one zeroed element; NULL on out of memory. */
-static void *grow(void *arr, size_t *n, size_t elsz)
-{
-	char *a = realloc(arr, (*n + 1) * elsz);
-
-	if (!a)
-		return NULL;
-	memset(a + *n * elsz, 0, elsz);
-	(*n)++;
-	return a;
-}
-
-#define GROW(arr, n) ((arr) = grow_or_keep((arr), &(n), sizeof(*(arr)), &ok))
-
-static void *grow_or_keep(void *arr, size_t *n, size_t elsz, bool *ok)
-{
-	void *a = grow(arr, n, elsz);
-
-	if (!a) {
-		*ok = false;
-		return arr;
-	}
-	return a;
-}
+/* Append a zeroed element to arr[n]; ok = false if out of memory. */
+#define GROW(arr, n)								\
+	do {									\
+		if (array_room((void **)&(arr), (n), sizeof(*(arr))))		\
+			ok = false;						\
+		else								\
+			memset(&(arr)[(n)++], 0, sizeof(*(arr)));		\
+	} while (0)
 
 static struct m_row *row_for(struct metrics *m, const char *server, const char *share, __u16 cmd)
 {
@@ -272,22 +257,6 @@ static int row_add_status(struct m_row *row, __u32 status, bool other, __u64 n)
 	return 0;
 }
 
-static void hist_add(struct ct_hist *to, const struct ct_hist *d)
-{
-	to->count += d->count;
-	to->errors += d->errors;
-	to->total_ns += d->total_ns;
-	to->sent_count += d->sent_count;
-	to->queue_ns += d->queue_ns;
-	to->split_count += d->split_count;
-	to->network_ns += d->network_ns;
-	to->server_ns += d->server_ns;
-	to->joint_count += d->joint_count;
-	to->joint_ns += d->joint_ns;
-	for (int b = 0; b < CT_HIST_SLOTS; b++)
-		to->slots[b] += d->slots[b];
-}
-
 static struct m_server *server_for(struct metrics *m, const char *server)
 {
 	bool ok = true;
@@ -316,7 +285,7 @@ int metrics_add_report(struct metrics *m, const struct lat_report *r)
 		row = row_for(m, sv, sh, lr->cmd);
 		if (!row)
 			return -1;
-		hist_add(&row->h, &lr->h);
+		ct_hist_add(&row->h, &lr->h);
 		for (int s = 0; s < lr->nstatus; s++)
 			if (row_add_status(row, lr->status[s].status, false, lr->status[s].n))
 				return -1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "snapshot.h"
 
 void snapshot_free(struct snapshot *s)
@@ -22,34 +23,15 @@ struct snap_conn *snapshot_conn(struct snapshot *s, __u64 conn_id, bool create)
 			return &s->conn[i];
 	if (!create)
 		return NULL;
-	c = realloc(s->conn, (s->nconn + 1) * sizeof(*c));
-	if (!c)
+	if (array_room((void **)&s->conn, s->nconn, sizeof(*s->conn)))
 		return NULL;
-	s->conn = c;
 	c = &s->conn[s->nconn++];
 	memset(c, 0, sizeof(*c));
 	c->conn_id = conn_id;
 	return c;
 }
 
-/*
- * Room for element n of an array of n: exact up to 64 elements (so an
- * array built by hand works too), then doubling at each power of two.
- */
-static int grow(void **a, size_t n, size_t size)
-{
-	void *bigger;
-
-	if (n >= 64 && (n & (n - 1)))
-		return 0;
-	bigger = realloc(*a, (n < 64 ? n + 1 : 2 * n) * size);
-	if (!bigger)
-		return -1;
-	*a = bigger;
-	return 0;
-}
-
-static void hist_add(struct ct_hist *to, const struct ct_hist *v)
+void ct_hist_add(struct ct_hist *to, const struct ct_hist *v)
 {
 	to->count += v->count;
 	to->errors += v->errors;
@@ -77,13 +59,13 @@ int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e)
 		if (!memcmp(&s->hist[j].k, &e->k, sizeof(e->k)))
 			break;
 	if (j == s->nhist) {
-		if (grow((void **)&s->hist, s->nhist, sizeof(*s->hist)))
+		if (array_room((void **)&s->hist, s->nhist, sizeof(*s->hist)))
 			return -1;
 		memset(&s->hist[j], 0, sizeof(s->hist[j]));
 		s->hist[j].k = e->k;
 		s->nhist++;
 	}
-	hist_add(&s->hist[j].v, &e->v);
+	ct_hist_add(&s->hist[j].v, &e->v);
 	return 0;
 }
 
@@ -99,7 +81,7 @@ int snapshot_read_reqs(struct snapshot *s, const struct ct_req *slots, size_t n)
 
 		if (!start)
 			continue;
-		if (grow((void **)&s->req, s->nreq, sizeof(*s->req)))
+		if (array_room((void **)&s->req, s->nreq, sizeof(*s->req)))
 			return -1;
 		q = &s->req[s->nreq];
 		q->v = *r;

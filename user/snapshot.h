@@ -63,6 +63,8 @@ struct snap_conn *snapshot_conn(struct snapshot *s, __u64 conn_id, bool create);
  * CPU put it, sum to one. Unused entries are skipped. -1: out of memory.
  */
 int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e);
+/* to += v: counts, sums and buckets added, max the larger */
+void ct_hist_add(struct ct_hist *to, const struct ct_hist *v);
 
 /*
  * The requests in flight from the in-flight table (n slots, struct ct_req,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "array.h"
 #include "cifstrace.skel.h"
 #include "corebtf.h"
 #include "hooks.h"
@@ -576,21 +577,16 @@ unsigned long long tracer_lost(struct tracer *t)
 static long read_map(int fd, size_t ksz, size_t voff, size_t elsz, void **arr)
 {
 	char key[64], next[64];
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	char *a = NULL;
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, ksz);
 		prev = key;
-		if (n == cap) {
-			char *bigger = realloc(a, (cap = cap ? 2 * cap : 64) * elsz);
-
-			if (!bigger) {
-				free(a);
-				return -1;
-			}
-			a = bigger;
+		if (array_room((void **)&a, n, elsz)) {
+			free(a);
+			return -1;
 		}
 		memset(a + n * elsz, 0, elsz);
 		memcpy(a + n * elsz, key, ksz);
