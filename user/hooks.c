@@ -177,36 +177,49 @@ static char *read_cifs_kallsyms(void)
 }
 
 /*
- * The cifs module's BTF, as libbpf's btf__load_module_btf() finds it, and a
- * descriptor of it: fentry and fexit on cifs's functions name it.
+ * The kernel's BTF and cifs's, found among the kernel's BTF objects as
+ * libbpf's btf__load_module_btf() finds a module's, with a descriptor of
+ * cifs's (fentry and fexit on its functions name it). The kernel's comes
+ * in one system call this way: sysfs gives its file a page per read (a
+ * thousand reads and more). Before 5.11 a BTF object has no name: the
+ * kernel's is then read from sysfs, and there is no cifs BTF.
  */
-static struct btf *load_cifs_btf(struct btf *vmlinux, int *fd_out)
+static void load_kernel_btfs(struct kernel_offer *k)
 {
-	__u32 id = 0;
+	__u32 id = 0, vmlinux_id = 0, cifs_id = 0;
 
-	while (!bpf_btf_get_next_id(id, &id)) {
+	while (!bpf_btf_get_next_id(id, &id) && (!vmlinux_id || !cifs_id)) {
 		char name[64] = "";
 		struct bpf_btf_info info = { .name = (__u64)(unsigned long)name,
 					     .name_len = sizeof(name) };
 		__u32 len = sizeof(info);
-		struct btf *b;
 		int fd = bpf_btf_get_fd_by_id(id);
 
 		if (fd < 0)
 			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) || strcmp(name, "cifs")) {
-			close(fd);
-			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf) {
+			if (!strcmp(name, "vmlinux"))
+				vmlinux_id = id;
+			else if (!strcmp(name, "cifs") && k->cifs_fd < 0) {
+				cifs_id = id;
+				k->cifs_fd = fd;
+				continue;
+			}
 		}
-		b = btf__load_from_kernel_by_id_split(id, vmlinux);
-		if (libbpf_get_error(b)) {	/* (it is -errno for NULL: test first) */
-			close(fd);
-			return NULL;
-		}
-		*fd_out = fd;
-		return b;
+		close(fd);
 	}
-	return NULL;
+	/* (libbpf 1.x returns NULL on errors) */
+	k->vmlinux = vmlinux_id ? btf__load_from_kernel_by_id(vmlinux_id) : NULL;
+	if (!k->vmlinux)
+		k->vmlinux = btf__load_vmlinux_btf();
+	if (k->vmlinux && cifs_id)
+		k->cifs = btf__load_from_kernel_by_id_split(cifs_id, k->vmlinux);
+	if (!k->cifs) {
+		k->cifs = NULL;
+		if (k->cifs_fd >= 0)
+			close(k->cifs_fd);
+		k->cifs_fd = -1;
+	}
 }
 
 struct kernel_offer *probe_kernel(const char *core_btf)
@@ -217,8 +230,7 @@ struct kernel_offer *probe_kernel(const char *core_btf)
 	if (!k)
 		return NULL;
 	k->cifs_fd = -1;
-	k->vmlinux = btf__load_vmlinux_btf();
-	k->cifs = k->vmlinux ? load_cifs_btf(k->vmlinux, &k->cifs_fd) : NULL;
+	load_kernel_btfs(k);
 	b = core_btf ? btf__parse(core_btf, NULL) : NULL;
 	if (b && !libbpf_get_error(b)) {
 		k->pre_fsctx = btf__find_by_name_kind(b, "smb_vol", BTF_KIND_STRUCT) > 0;
