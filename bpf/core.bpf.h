@@ -151,6 +151,14 @@ struct ct_tslot {
 	struct TCP_Server_Info *server;	/* kprobe mode: set at send entry */
 	struct ct_req_key key[MAX_PENDING];
 	__u16 cmd[MAX_PENDING];
+	/*
+	 * The path of the thread's current operation (a cifs *_enter
+	 * tracepoint that names one), for the requests it enters until they
+	 * are sent; path_gen tells a request's path from a later one.
+	 */
+	__u8 path_armed;
+	__u8 path_gen;
+	char path[CT_PATH_LEN];
 };
 
 struct tslots_map {
@@ -178,6 +186,7 @@ static __always_inline struct ct_tslot *tslot_get(__u32 tid, __u64 now, bool tak
 	s->n = 0;
 	s->credit_wait_ns = 0;
 	s->server = NULL;
+	s->path_armed = 0;
 	return s;
 }
 

@@ -100,6 +100,8 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 	r->enter_ns = now;
 
 	ts = tslot_get((__u32)id, now, true);
+	r->task = (__u32)id;
+	r->path_gen = ts && ts->path_armed ? ts->path_gen : 0;
 	if (ts && ts->credit_wait_ns) {
 		/* it waited for credits first: its queue time starts there */
 		if (ts->credit_wait_ns < now)
@@ -306,6 +308,13 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 			e->flags |= sp.flags;
 			if (slow_ns && latency >= slow_ns)
 				e->flags |= CT_F_SLOW;
+			if (r->path_gen) {
+				/* its thread waits for this answer: its path is still there */
+				struct ct_tslot *ts = tslot_get(r->task, 0, false);
+
+				if (ts && ts->path_gen == r->path_gen)
+					__builtin_memcpy(e->req.path, ts->path, sizeof(e->req.path));
+			}
 			bpf_ringbuf_submit(e, 0);
 		}
 	}
@@ -433,6 +442,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	if (!ts || !ts->n)
 		return;
 	n = ts->n;
+	ts->path_armed = 0;	/* its operation's requests are on their way */
 	if (!btf)
 		server = ts->server;	/* kretprobe: from the kprobe at entry */
 	ts->n = 0;
@@ -555,6 +565,50 @@ int BPF_KRETPROBE(kretprobe___smb_send_rqst, int ret)
 	send_exit(NULL, ret, false);
 	return 0;
 }
+
+/* ------------------------------------------------- paths */
+
+/*
+ * The path an operation names, from the cifs tracepoint that opens it
+ * (SMB2_open; the compound operations: stat, unlink, mkdir, rename...),
+ * kept in the thread's slot for the requests it enters until they are
+ * sent. Attached only when records leave the kernel (events, --slower).
+ */
+static __always_inline int path_enter(const char *full_path)
+{
+	struct ct_tslot *ts;
+	__u8 gen;
+
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	ts = tslot_get(task_id(), bpf_ktime_get_ns(), true);
+	if (!ts)
+		return 0;
+	gen = ts->path_gen + 1;
+	ts->path_gen = gen ? gen : 1;
+	ts->path_armed = 1;
+	if (bpf_probe_read_kernel_str(ts->path, sizeof(ts->path), full_path) < 0)
+		ts->path[0] = '\0';
+	return 0;
+}
+
+/* (xid, tid, sesid, full_path, create_options, desired_access): 6.1 on */
+#define PATH_TP(name)								\
+SEC("raw_tp/smb3_" #name)							\
+int BPF_PROG(tp_smb3_##name, unsigned int xid, __u32 tid, __u64 sesid,		\
+	     const char *full_path)						\
+{										\
+	return path_enter(full_path);						\
+}
+
+PATH_TP(open_enter)
+/* (xid, tid, sesid, full_path): the compound operations' class */
+PATH_TP(query_info_compound_enter)
+PATH_TP(delete_enter)
+PATH_TP(mkdir_enter)
+PATH_TP(rmdir_enter)
+PATH_TP(rename_enter)
+PATH_TP(set_info_compound_enter)
 
 /* ------------------------------------------------- credits */
 

@@ -17,12 +17,13 @@
 #include <linux/types.h>
 #endif
 
-#define CT_ABI_VERSION	3
+#define CT_ABI_VERSION	4
 
 #define CT_COMM_LEN	16
 #define CT_HOST_LEN	64
 #define CT_NAME_LEN	64	/* user and domain names */
 #define CT_UNC_LEN	160	/* \\server\share */
+#define CT_PATH_LEN	208	/* a file's path in its share (fills ct_event's union) */
 
 /* SMB2 commands (MS-SMB2 2.2.1.2), the ones the tracer names. */
 enum ct_smb2_cmd {
@@ -187,6 +188,14 @@ struct ct_event {
 			__u64 queue_ns;
 			__u64 network_ns;
 			__u64 server_ns;
+			/*
+			 * The path the operation names, where a cifs
+			 * tracepoint gives it (open, and the compound
+			 * operations: stat, unlink, mkdir, rename...; 6.1+
+			 * for open), truncated; "" where none. Only in
+			 * records that leave the kernel (events, --slower).
+			 */
+			char path[CT_PATH_LEN];
 		} req;
 		/*
 		 * CT_EV_KDC. Only a KRB-ERROR's bytes leave the kernel: replies
@@ -335,8 +344,11 @@ struct ct_req {
 	__u8 stream;		/* a mount-phase request: streamed as it happens */
 	__u8 ack_with_data;	/* the ACK came on a segment with data (the answer) */
 	__u8 compound_left;	/* requests sent after it in the same compound */
-	__u8 pad[3];
+	__u8 path_gen;		/* its thread's path (ct_tslot), 0: none */
+	__u8 pad[2];
 	char comm[CT_COMM_LEN];
+	__u32 task;		/* the thread that issued it */
+	__u32 pad2;
 };
 
 /*

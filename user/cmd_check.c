@@ -58,7 +58,7 @@ int cmd_check(int argc, char **argv)
 {
 	static const struct argp_child children[] = { { &live_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = { NULL, parse_arg, NULL, doc, children, NULL, NULL };
-	struct tracer_opts o = { .aggregate = true };
+	struct tracer_opts o = { .aggregate = true, .paths = true };
 	const char *tfs;
 	struct utsname u;
 	struct tracer *t = NULL;

@@ -57,6 +57,21 @@ const struct hook hooks[] = {
 	  "bytes written per share" },
 	{ "smb3_credit_timeout", "cifs", HOOK_TP, 0, HOOK_AGGREGATE,
 	  "credit waits that gave up" },
+	/* the path an operation names, for the records that leave the kernel */
+	{ "smb3_open_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of an open (6.1 on)" },
+	{ "smb3_query_info_compound_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of a stat" },
+	{ "smb3_delete_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of an unlink" },
+	{ "smb3_mkdir_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of a mkdir" },
+	{ "smb3_rmdir_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of a rmdir" },
+	{ "smb3_rename_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of a rename (the source)" },
+	{ "smb3_set_info_compound_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of a chmod, utimes..." },
 	/* TCP underneath, filtered in the kernel to cifs's sockets */
 	{ "inet_sock_set_state", "sock", HOOK_TP, 0, HOOK_REQUIRED,
 	  "SYN, connect result, FIN" },
@@ -79,9 +94,8 @@ const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
 struct kernel_offer {
 	struct btf *vmlinux;
 	struct btf *cifs;	/* module BTF, NULL on kernels without it */
-	char *kallsyms;		/* cifs function names, "\nname\n" joined */
+	struct ksyms ks;	/* read only if BTF lacks a function */
 	bool pre_fsctx;		/* cifs mounts with struct smb_vol (5.10) */
-	bool kallsyms_read;
 	int cifs_fd;		/* a descriptor of cifs's BTF object, or -1 */
 	bool nargs_known;
 	int nargs[HOOKS_MAX];
@@ -138,42 +152,70 @@ static bool tp_exists(const char *system, const char *name)
 	return !stat(path, &st);
 }
 
-/* Names of cifs functions a kprobe can take (static ones included). */
-static char *read_cifs_kallsyms(void)
+/*
+ * /proc/kallsyms, read once for everything cifstrace takes from it (a big
+ * file: 0.2-0.3 s under emulation). The kernel's two addresses are in its
+ * own symbols, before the modules': without cifs's functions the read
+ * stops at them.
+ */
+int ksyms_read(struct ksyms *ks, bool cifs_funcs)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
 	char line[512], name[256], mod[64], type;
+	unsigned long long addr, pob = 0, vmb = 0;
 	size_t len = 1, cap = 1 << 16;
-	char *out;
+	char *out = NULL;
+	int n;
 
+	ks->read = true;
 	if (!f)
-		return NULL;
-	out = malloc(cap);
-	if (!out) {
-		fclose(f);
-		return NULL;
-	}
-	strcpy(out, "\n");
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %c %255s [%63[^]]]", &type, name, mod) != 3 ||
-		    strcmp(mod, "cifs") || (type != 't' && type != 'T'))
-			continue;
-		size_t n = strlen(name);
-
-		if (len + n + 2 > cap) {
-			char *bigger = realloc(out, cap *= 2);
-
-			if (!bigger)
-				break;
-			out = bigger;
+		return -errno;
+	if (cifs_funcs) {
+		out = malloc(cap);
+		if (!out) {
+			fclose(f);
+			return -ENOMEM;
 		}
-		memcpy(out + len, name, n);
-		len += n;
-		out[len++] = '\n';
-		out[len] = '\0';
+		strcpy(out, "\n");
+	}
+	while (fgets(line, sizeof(line), f)) {
+		n = sscanf(line, "%llx %c %255s [%63[^]]]", &addr, &type, name, mod);
+		if (n == 3 && !strcmp(name, "page_offset_base"))
+			pob = addr;
+		else if (n == 3 && !strcmp(name, "vmemmap_base"))
+			vmb = addr;
+		else if (out && n == 4 && !strcmp(mod, "cifs") && (type == 't' || type == 'T')) {
+			size_t l = strlen(name);
+
+			if (len + l + 2 > cap) {
+				char *bigger = realloc(out, cap *= 2);
+
+				if (!bigger)
+					break;
+				out = bigger;
+			}
+			memcpy(out + len, name, l);
+			len += l;
+			out[len++] = '\n';
+			out[len] = '\0';
+		}
+		if (!out && pob && vmb)
+			break;
 	}
 	fclose(f);
-	return out;
+	free(ks->cifs_funcs);
+	ks->cifs_funcs = out;
+	if (pob && vmb) {	/* zeros where kallsyms hides addresses */
+		ks->page_offset_base = pob;
+		ks->vmemmap_base = vmb;
+	}
+	return 0;
+}
+
+void ksyms_free(struct ksyms *ks)
+{
+	free(ks->cifs_funcs);
+	memset(ks, 0, sizeof(*ks));
 }
 
 /*
@@ -247,7 +289,7 @@ void free_offer(struct kernel_offer *k)
 	btf__free(k->vmlinux);
 	if (k->cifs_fd >= 0)
 		close(k->cifs_fd);
-	free(k->kallsyms);
+	ksyms_free(&k->ks);
 	free(k);
 }
 
@@ -404,20 +446,30 @@ static bool in_kallsyms(struct kernel_offer *k, const char *fn)
 {
 	char pat[160];
 
-	/* read once, and only when a kprobe is considered: it is a big file */
-	if (!k->kallsyms && !k->kallsyms_read) {
-		k->kallsyms = read_cifs_kallsyms();
-		k->kallsyms_read = true;
-	}
-	if (!k->kallsyms)
+	/* read once, and only when a kprobe is considered */
+	if (!k->ks.read)
+		ksyms_read(&k->ks, true);
+	if (!k->ks.cifs_funcs)
 		return false;
 	snprintf(pat, sizeof(pat), "\n%s\n", fn);
-	return strstr(k->kallsyms, pat) != NULL;
+	return strstr(k->ks.cifs_funcs, pat) != NULL;
+}
+
+bool offer_ksyms(const struct kernel_offer *k, struct ksyms *out)
+{
+	if (!k->ks.read)
+		return false;
+	out->read = true;
+	out->page_offset_base = k->ks.page_offset_base;
+	out->vmemmap_base = k->ks.vmemmap_base;
+	return true;
 }
 
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry)
 {
 	if (h->kind == HOOK_TP && !tp_exists(h->system, h->name))
+		return MODE_NONE;
+	if ((h->flags & HOOK_PATH) && !tp_has_field(h->system, h->name, "path"))
 		return MODE_NONE;
 	if (h->kind == HOOK_TP)
 		return allow_fentry && (h->flags & HOOK_TP_BTF) ? MODE_TP_BTF : MODE_TP;

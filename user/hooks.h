@@ -35,6 +35,11 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
 #define HOOK_VMLINUX	(1u << 6)
 /* Only to follow Kerberos upcalls to the KDC (off for latency) */
 #define HOOK_KDC	(1u << 7)
+/*
+ * A path tracepoint: only when per-request records leave the kernel
+ * (events, record, --slower), and only where the event has a "path" field
+ */
+#define HOOK_PATH	(1u << 8)
 
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */
@@ -55,7 +60,7 @@ struct hook {
 
 extern const struct hook hooks[];
 /* the hook table's size is checked against HOOKS_MAX when the tracer opens */
-#define HOOKS_MAX	32
+#define HOOKS_MAX	40
 extern const int nr_hooks;
 
 struct hook_state {
@@ -66,6 +71,18 @@ struct hook_state {
 
 /* What the running kernel offers, probed once. */
 struct kernel_offer;
+
+/* What cifstrace takes from /proc/kallsyms (ksyms_read() reads it once). */
+struct ksyms {
+	char *cifs_funcs;	/* cifs's functions, "\nname\n" joined, if asked */
+	unsigned long long page_offset_base, vmemmap_base;	/* 0 if hidden */
+	bool read;
+};
+
+int ksyms_read(struct ksyms *ks, bool cifs_funcs);
+void ksyms_free(struct ksyms *ks);
+/* The addresses, if probing read kallsyms already (5.10: no cifs BTF). */
+bool offer_ksyms(const struct kernel_offer *k, struct ksyms *out);
 
 /* core_btf: the file CO-RE uses for cifs when the kernel has none, or NULL */
 struct kernel_offer *probe_kernel(const char *core_btf);

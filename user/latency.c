@@ -780,9 +780,9 @@ bool lat_filter_event(const struct lat_filter *f, const struct ct_event *e,
 
 void lat_slow_header(FILE *out)
 {
-	fprintf(out, "%-12s %-7s %-15s %-16s %-24s %-15s %10s %9s %9s %9s %s\n", "TIME(s)", "PID",
-		"COMM", "SERVER", "SHARE", "COMMAND", "LAT(ms)", "QUEUE", "NETWORK", "SERVER",
-		"STATUS");
+	fprintf(out, "%-12s %-7s %-15s %-16s %-24s %-15s %10s %9s %9s %9s %-24s %s\n", "TIME(s)",
+		"PID", "COMM", "SERVER", "SHARE", "COMMAND", "LAT(ms)", "QUEUE", "NETWORK", "SERVER",
+		"STATUS", "PATH");
 }
 
 static void ms_or_dash(char *buf, size_t len, bool ok, __u64 ns)
@@ -797,6 +797,7 @@ void lat_render_slow_text(FILE *out, const struct ct_event *e, const struct name
 {
 	char server[CT_HOST_LEN], share[CT_UNC_LEN], q[24], nw[24], sv[24], st[64];
 	char esv[4 * CT_HOST_LEN + 1], esh[4 * CT_UNC_LEN + 1], ecomm[4 * CT_COMM_LEN + 1];
+	char epath[4 * CT_PATH_LEN + 1];
 
 	slow_names(e, n, server, sizeof(server), share, sizeof(share));
 	ms_or_dash(q, sizeof(q), e->flags & CT_F_SENT, e->req.queue_ns);
@@ -804,12 +805,13 @@ void lat_render_slow_text(FILE *out, const struct ct_event *e, const struct name
 	ms_or_dash(sv, sizeof(sv), e->flags & CT_F_ACKED, e->req.server_ns);
 	if (e->flags & CT_F_JOINT)	/* the answer carried the ACK */
 		snprintf(sv, sizeof(sv), "(in net)");
-	fprintf(out, "%12.6f %-7u %-15s %-16s %-24s %-15s %10.3f %9s %9s %9s %s\n",
+	fprintf(out, "%12.6f %-7u %-15s %-16s %-24s %-15s %10.3f %9s %9s %9s %-24s %s\n",
 		e->ts_ns / 1e9, e->pid, esc(ecomm, sizeof(ecomm), e->comm, sizeof(e->comm)),
 		esc(esv, sizeof(esv), server, sizeof(server)),
 		share[0] ? esc(esh, sizeof(esh), share, sizeof(share)) : "-",
 		smb2_cmd_name(e->cmd), e->latency_ns / 1e6, q, nw, sv,
-		status_str(e->status, st, sizeof(st)));
+		status_str(e->status, st, sizeof(st)),
+		e->req.path[0] ? esc(epath, sizeof(epath), e->req.path, sizeof(e->req.path)) : "-");
 }
 
 void lat_render_slow_json(FILE *out, const struct ct_event *e, const struct names *n)
@@ -831,5 +833,8 @@ void lat_render_slow_json(FILE *out, const struct ct_event *e, const struct name
 	json_object_set_new(o, "status", json_string(status_str(e->status, st, sizeof(st))));
 	if (e->flags & CT_F_RC)
 		json_object_set_new(o, "rc", json_integer(e->rc));
+	/* where a tracepoint named it: null otherwise */
+	json_object_set_new(o, "path", e->req.path[0] ?
+			    jstr(e->req.path, sizeof(e->req.path)) : json_null());
 	emit(out, o);
 }

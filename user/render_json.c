@@ -145,6 +145,8 @@ json_t *event_to_json(const struct ct_event *e)
 		json_set_split(o, e);
 		if (e->flags & CT_F_SLOW)
 			set_bool(o, "slow", 1);
+		if (e->type == CT_EV_RESPONSE && e->req.path[0])
+			set_str(o, "path", e->req.path, sizeof(e->req.path));
 		break;
 	case CT_EV_NEGOTIATE:
 		set_int(o, "mid", e->mid);

@@ -152,6 +152,8 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 		}
 		if (e->flags & CT_F_JOINT)
 			add_us(&l, "network+server", e->req.network_ns);
+		if (e->type == CT_EV_RESPONSE && e->req.path[0])
+			add_esc(&l, "path", e->req.path, sizeof(e->req.path));
 		break;
 	case CT_EV_NEGOTIATE:
 		if (e->negotiate.dialect)

@@ -288,6 +288,7 @@ int event_from_json(json_t *o, struct ct_event *e, char *err, size_t errlen)
 		TRY(get_bool(&c, "slow", &b));
 		if (b)
 			e->flags |= CT_F_SLOW;
+		TRY(get_str(&c, "path", e->req.path, sizeof(e->req.path)));
 		break;
 	case CT_EV_NEGOTIATE:
 		e->cmd = CT_SMB2_NEGOTIATE;

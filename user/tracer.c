@@ -40,9 +40,10 @@ struct tracer {
 	int nr_cpus;
 	bool aggregate;		/* the aggregation hooks are wanted */
 	bool no_kdc;		/* the Kerberos hooks are not */
+	bool paths;		/* the path hooks are wanted */
 	pthread_t ksyms;	/* finds the kernel's memory map (kdc.bpf.c) */
 	bool ksyms_started;
-	unsigned long long kaddr_pob, kaddr_vmb;	/* what it found, 0 if not */
+	struct ksyms ks;	/* what it found */
 	struct ct_req *reqs;	/* the in-flight table, mapped (CT_REQ_SLOTS) */
 	bool no_batch;		/* the kernel reads no batch of the histograms */
 	size_t reqs_len;
@@ -149,12 +150,18 @@ struct modes {
 	enum hook_mode m[2][HOOKS_MAX];	/* [allow_fentry][hook] */
 };
 
-static void choose_modes(struct kernel_offer *k, const struct tracer_opts *o,
-			 struct modes *out)
+/* Off by design: what this run did not ask for. */
+static bool unasked(const struct tracer *t, const struct hook *h)
+{
+	return ((h->flags & HOOK_AGGREGATE) && !t->aggregate) ||
+	       ((h->flags & HOOK_KDC) && t->no_kdc) ||
+	       ((h->flags & HOOK_PATH) && !t->paths);
+}
+
+static void choose_modes(struct kernel_offer *k, const struct tracer *t, struct modes *out)
 {
 	for (int i = 0; i < nr_hooks; i++) {
-		if (((hooks[i].flags & HOOK_AGGREGATE) && !o->aggregate) ||
-		    ((hooks[i].flags & HOOK_KDC) && o->no_kdc)) {
+		if (unasked(t, &hooks[i])) {
 			out->m[1][i] = out->m[0][i] = MODE_NONE;
 			continue;
 		}
@@ -364,30 +371,14 @@ static int on_sample(void *ctx, void *data, size_t size)
  * vmemmap_base (x86-64, randomized at boot). kallsyms is read (0.2-0.3 s
  * under emulation) in a thread while the BPF object loads, which takes
  * longer, and joined before tracing starts: the first KRB-ERROR after
- * start has its bytes too, and attaching waits for nothing more.
+ * start has its bytes too, and attaching waits for nothing more. Where
+ * probing read kallsyms already (no BTF for cifs: 5.10), from that read.
  */
 static void *find_ksyms(void *arg)
 {
 	struct tracer *t = arg;
-	unsigned long long addr, pob = 0, vmb = 0;
-	char line[256], name[128], type;
-	FILE *f = fopen("/proc/kallsyms", "r");
 
-	if (!f)
-		return NULL;
-	while ((!pob || !vmb) && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %127s", &addr, &type, name) != 3 || strchr(line, '['))
-			continue;
-		if (!strcmp(name, "page_offset_base"))
-			pob = addr;
-		else if (!strcmp(name, "vmemmap_base"))
-			vmb = addr;
-	}
-	fclose(f);
-	if (pob && vmb) {	/* zeros when kallsyms hides addresses */
-		t->kaddr_pob = pob;
-		t->kaddr_vmb = vmb;
-	}
+	ksyms_read(&t->ks, false);
 	return NULL;
 }
 
@@ -413,8 +404,8 @@ static void kdc_setup(struct tracer *t)
 		v.on[port & 63] = CT_PORT_KDC;
 		bpf_map_update_elem(fd, &w, &v, BPF_ANY);
 	}
-	t->skel->bss->kaddr_vmemmap_base = t->kaddr_vmb;
-	t->skel->bss->kaddr_page_offset_base = t->kaddr_pob;
+	t->skel->bss->kaddr_vmemmap_base = t->ks.vmemmap_base;
+	t->skel->bss->kaddr_page_offset_base = t->ks.page_offset_base;
 }
 
 int tracer_open(struct tracer **out, const struct tracer_opts *opts)
@@ -480,13 +471,15 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	}
 	t->aggregate = opts->aggregate;
 	t->no_kdc = opts->no_kdc;
-	choose_modes(k, opts, &md);
+	t->paths = opts->paths || opts->emit_requests || opts->slow_ns;
+	choose_modes(k, t, &md);
+	/* the kernel's memory map for KDC replies: read while the object loads */
+	if (!opts->no_kdc && !offer_ksyms(k, &t->ks))
+		t->ksyms_started = !pthread_create(&t->ksyms, NULL, find_ksyms, t);
 	hand_over_btf(k);
 	free_offer(k);
 	t1 = monotonic_ns();
 
-	if (!opts->no_kdc)
-		t->ksyms_started = !pthread_create(&t->ksyms, NULL, find_ksyms, t);
 	/* fentry first; some kernels refuse tracing programs: then kprobes */
 	err = load(t, &md, opts, true);
 	if (err)
@@ -729,9 +722,8 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 		if (hooks[i].kind == HOOK_FUNC && progs_of(t, i, s->mode, use) == 1)
 			as = s->mode == MODE_FENTRY ? (use[0] ? "fentry" : "fexit") :
 			     use[0] ? "kprobe" : "kretprobe";
-		/* off by design: aggregation or Kerberos not asked for, a 5.10-only hook */
-		bool off = ((hooks[i].flags & HOOK_AGGREGATE) && !t->aggregate) ||
-			   ((hooks[i].flags & HOOK_KDC) && t->no_kdc) ||
+		/* off by design: not asked for, or a hook only older kernels need */
+		bool off = unasked(t, &hooks[i]) ||
 			   ((hooks[i].flags & (HOOK_PRE_FSCTX | HOOK_PRE_CONN_ID)) &&
 			    s->mode == MODE_NONE);
 

@@ -17,6 +17,7 @@ struct tracer_opts {
 	__u16 extra_port;	/* also an SMB port when matching by port */
 	bool emit_requests;	/* stream every completed request (events, record) */
 	__u64 slow_ns;		/* stream requests at least this slow (0: off) */
+	bool paths;		/* the operations' paths (check; implied by the two above) */
 	__u32 target_tgid;	/* count only this process's requests (0: all) */
 	bool aggregate;		/* histograms, credits, bytes (latency, exporter) */
 	bool no_kdc;		/* latency: no Kerberos hooks (nothing diagnoses) */

@@ -44,6 +44,9 @@ check "good: every streamed request was ACKed by the server's TCP" "$E" \
 check "good: the WRITE after the mount is one response record with its whole split" "$E" \
 	'any($e[]; .event=="response" and .cmd=="WRITE" and .queue_us != null and ((.network_us != null and .server_us != null) or .network_server_us != null) and .comm != "cifsd")
 	 and all($e[]; .event!="request" or .cmd!="WRITE")'
+check "good: the requests of hello.txt's lookup or open name its path" "$E" \
+	'any($e[]; .event=="response" and ((.path // "") | test("hello\\.txt$")))
+	 and all($e[]; .event!="response" or .cmd!="WRITE" or .path == null)'
 check "good: split parts add up to the latency (within 3 us of rounding)" "$E" \
 	'[$e[] | select(.event=="response" and .queue_us != null and (.network_us != null or .network_server_us != null))]
 	 | length > 5 and all(.[]; (.queue_us + (.network_us // 0) + (.server_us // 0) + (.network_server_us // 0) - .latency_us) | fabs <= 3)'

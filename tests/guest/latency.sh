@@ -91,6 +91,8 @@ if tc qdisc add dev lo root netem delay 100ms 2>"$WORK/tc.err"; then
 		'[$e[] | select(.type=="slow")] | length >= 2 and all(.[]; .share=="\\\\127.0.0.1\\data" and .latency_us >= 150000)'
 	check "network: the 100 ms delay each way is in the network part" "$J" \
 		'[$e[] | select(.type=="slow" and .network_us != null)] | length >= 2 and all(.[]; .network_us >= 150000 and .network_us > .server_us)'
+	check "network: slow ops name the file (the kernel's path of the stat)" "$J" \
+		'any($e[]; .type=="slow" and ((.path // "") | test("net-[123]$")))'
 	check "network: histograms say the network dominates" "$J" \
 		'any($e[]; .type=="histogram" and .command=="CREATE" and .dominant=="network")'
 else
@@ -112,6 +114,8 @@ wait $spid
 trace_stop
 check "server: the stalled request is logged, ACKed by TCP, and the time is the server's" "$J" \
 	'any($e[]; .type=="slow" and .server_us >= 1000000 and .network_us < 100000 and .share=="\\\\127.0.0.1\\data")'
+check "server: the stalled request names its file" "$J" \
+	'any($e[]; .type=="slow" and .server_us >= 1000000 and ((.path // "") | test("stalled$")))'
 check "server: --no-hist prints only the slow log" "$J" \
 	'all($e[]; .type=="slow")'
 

@@ -42,6 +42,8 @@ static struct ct_event full(__u32 type)
 		e.req.queue_ns = 3000;
 		e.req.network_ns = 150000;
 		e.req.server_ns = 659000;
+		if (type == CT_EV_RESPONSE)	/* (in-flight records have none) */
+			strcpy(e.req.path, "dir\\report.txt");
 		break;
 	case CT_EV_NEGOTIATE:
 		e.cmd = CT_SMB2_NEGOTIATE;
@@ -147,6 +149,28 @@ static void hostile_bytes_round_trip_exactly(void **state)
 	assert_non_null(back);
 	assert_int_equal(event_from_json(back, &out, err, sizeof(err)), 0);
 	assert_memory_equal(out.tree.unc, unc, sizeof(unc));
+	json_decref(o);
+	json_decref(back);
+	free(s);
+}
+
+/* A path from the kernel is untrusted too: escaped out, the same bytes back. */
+static void hostile_path_round_trips_exactly(void **state)
+{
+	struct ct_event in = full(CT_EV_RESPONSE), out;
+	const char path[] = "a\\\x1b[31m\xe2\x80\xae\xff\"}";
+	char err[200], *s;
+	json_t *o, *back;
+
+	memset(in.req.path, 0, sizeof(in.req.path));
+	memcpy(in.req.path, path, sizeof(path));
+	o = to_json(&in);
+	s = json_dumps(o, 0);
+	assert_null(strchr(s, '\x1b'));
+	back = json_loads(s, 0, NULL);
+	assert_non_null(back);
+	assert_int_equal(event_from_json(back, &out, err, sizeof(err)), 0);
+	assert_memory_equal(out.req.path, path, sizeof(path));
 	json_decref(o);
 	json_decref(back);
 	free(s);
@@ -303,6 +327,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_event_type_round_trips_exactly),
 		cmocka_unit_test(hostile_bytes_round_trip_exactly),
+		cmocka_unit_test(hostile_path_round_trips_exactly),
 		cmocka_unit_test(a_good_recording_reads),
 		cmocka_unit_test(joint_split_round_trips),
 		cmocka_unit_test(bad_input_is_rejected_naming_the_line),
