@@ -32,7 +32,7 @@ static const char *esc(const char *s, size_t max, char *buf, size_t len)
 
 void render_diagnosis_text(FILE *out, const struct attempt *a, const struct diagnosis *d)
 {
-	char details[1024], buf[32];
+	char details[2048], buf[32];
 	const char *verdict = d->outcome == OUTCOME_OK ? "OK" :
 			      d->outcome == OUTCOME_HUNG ? "HUNG" : "FAILED";
 

@@ -35,7 +35,7 @@ const char *status_str(__u32 status, char *buf, size_t len)
 
 /* Appends printf-style to a fixed line buffer, never overflowing. */
 struct line {
-	char buf[1024];
+	char buf[2048];
 	size_t len;
 };
 
@@ -56,7 +56,7 @@ static void add(struct line *l, const char *fmt, ...)
 
 static void add_esc(struct line *l, const char *key, const char *s, size_t max)
 {
-	char esc[4 * CT_UNC_LEN + 1];
+	char esc[4 * (CT_PATH_LEN > CT_UNC_LEN ? CT_PATH_LEN : CT_UNC_LEN) + 1];
 
 	escape_str(esc, sizeof(esc), s, max, ESC_TEXT);
 	add(l, key ? " %s=%s" : " %s%s", key ? key : "", esc);
@@ -226,7 +226,7 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 
 void render_text_event(FILE *out, const struct ct_event *e, __u64 t0_ns)
 {
-	char comm[4 * CT_COMM_LEN + 1], server[4 * CT_HOST_LEN + 1], details[1024];
+	char comm[4 * CT_COMM_LEN + 1], server[4 * CT_HOST_LEN + 1], details[2048];
 	double t = e->ts_ns >= t0_ns ? (e->ts_ns - t0_ns) / 1e9 : -((t0_ns - e->ts_ns) / 1e9);
 
 	escape_str(comm, sizeof(comm), e->comm, sizeof(e->comm), ESC_TEXT);

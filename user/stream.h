@@ -21,6 +21,9 @@ void stream_write_header(FILE *out, const char *kernel, const char *host);
 
 /* Parse one event object back into a record; -1 with err filled on bad input. */
 int event_from_json(json_t *o, struct ct_event *e, char *err, size_t errlen);
+/* A header line's "kernel" and "host" (event_json.c); -1 with err. */
+int header_from_json(json_t *o, char *kernel, size_t klen, char *host, size_t hlen,
+		     char *err, size_t errlen);
 
 struct stream_reader {
 	FILE *in;
