@@ -16,8 +16,14 @@ static bool has_struct(const struct btf *btf, const char *name)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) > 0;
 }
 
+/* cifs mounts with struct smb_vol (5.10): its do_mount has no parsed options */
+static bool pre_fsctx(const struct btf *btf)
+{
+	return has_struct(btf, "smb_vol");
+}
+
 /* A usable file holds BTF with cifs's types: the tracer reads them first. */
-int core_btf_check(const char *file)
+static int check(const char *file, bool *smb_vol)
 {
 	libbpf_print_fn_t print = libbpf_set_print(NULL);	/* our one line says it */
 	struct btf *btf = btf__parse(file, NULL);
@@ -37,18 +43,20 @@ int core_btf_check(const char *file)
 		btf__free(btf);
 		return 2;
 	}
+	*smb_vol = pre_fsctx(btf);
 	btf__free(btf);
 	return 0;
 }
 
 int core_btf_open(struct core_btf *c, const char *release, const char *file)
 {
+	struct btf *btf;
 	struct stat st;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	if (file) {
-		if (core_btf_check(file))
+		if (check(file, &c->pre_fsctx))
 			return 2;
 		c->source = CORE_BTF_FILE;
 		c->file = file;
@@ -84,6 +92,9 @@ int core_btf_open(struct core_btf *c, const char *release, const char *file)
 		snprintf(c->path, sizeof(c->path), "/proc/self/fd/%d", c->fd);
 		c->source = CORE_BTF_EMBEDDED;
 		c->release = b->release;
+		btf = btf__new(b->data, b->size);
+		c->pre_fsctx = pre_fsctx(btf);
+		btf__free(btf);
 		break;
 	}
 	return 0;

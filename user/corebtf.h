@@ -36,17 +36,16 @@ struct core_btf {
 	const char *file;	/* --btf FILE */
 	const char *release;	/* the built-in copy's */
 	int fd;			/* memfd of the embedded copy, -1 */
+	bool pre_fsctx;		/* it describes cifs with struct smb_vol (5.10) */
 };
 
 /*
  * Decide which BTF relocates the programs on this kernel (release: uname
- * -r; file: --btf or NULL). Returns 0, or prints one line and returns 2
- * when FILE cannot be used.
+ * -r; file: --btf or NULL), parsing FILE once to check it. Returns 0, or
+ * prints one line and returns 2 when FILE cannot be used.
  */
 int core_btf_open(struct core_btf *c, const char *release, const char *file);
 void core_btf_close(struct core_btf *c);
-/* 0 if FILE is BTF with cifs's types, else one line and 2 (checked first) */
-int core_btf_check(const char *file);
 /* One line for humans: where the BTF for cifs comes from. */
 const char *core_btf_describe(const struct core_btf *c, char *buf, size_t len);
 

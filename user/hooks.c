@@ -264,20 +264,15 @@ static void load_kernel_btfs(struct kernel_offer *k)
 	}
 }
 
-struct kernel_offer *probe_kernel(const char *core_btf)
+struct kernel_offer *probe_kernel(bool pre_fsctx)
 {
 	struct kernel_offer *k = calloc(1, sizeof(*k));
-	struct btf *b;
 
 	if (!k)
 		return NULL;
 	k->cifs_fd = -1;
 	load_kernel_btfs(k);
-	b = core_btf ? btf__parse(core_btf, NULL) : NULL;
-	if (b && !libbpf_get_error(b)) {
-		k->pre_fsctx = btf__find_by_name_kind(b, "smb_vol", BTF_KIND_STRUCT) > 0;
-		btf__free(b);
-	}
+	k->pre_fsctx = pre_fsctx;
 	return k;
 }
 

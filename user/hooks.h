@@ -84,8 +84,8 @@ void ksyms_free(struct ksyms *ks);
 /* The addresses, if probing read kallsyms already (5.10: no cifs BTF). */
 bool offer_ksyms(const struct kernel_offer *k, struct ksyms *out);
 
-/* core_btf: the file CO-RE uses for cifs when the kernel has none, or NULL */
-struct kernel_offer *probe_kernel(const char *core_btf);
+/* pre_fsctx: cifs has struct smb_vol (5.10: the BTF CO-RE uses says so) */
+struct kernel_offer *probe_kernel(bool pre_fsctx);
 void free_offer(struct kernel_offer *k);
 /*
  * Before the BPF object is opened: give libbpf what it would search the

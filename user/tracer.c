@@ -28,15 +28,15 @@ struct tracer {
 	struct cifstrace_bpf *skel;
 	struct ring_buffer *rb;
 	struct hook_state state[HOOKS_MAX];
-	struct bpf_link *links[2 * HOOKS_MAX];	/* at most two per hook */
-	const char *link_krp[2 * HOOKS_MAX];	/* the kretprobe event of links[i], or NULL */
+	struct attached {
+		struct bpf_link *link;
+		char krp[64];	/* its kretprobe's tracefs event, "" if none */
+	} links[2 * HOOKS_MAX];	/* at most two per hook */
 	int nr_links;
 	event_fn fn;
 	void *fn_ctx;
 	struct utsname uts;
 	struct core_btf core;	/* where CO-RE finds cifs's types */
-	char krp[16][64];	/* our kretprobe events in tracefs */
-	int nr_krp;
 	int nr_cpus;
 	bool aggregate;		/* the aggregation hooks are wanted */
 	bool no_kdc;		/* the Kerberos hooks are not */
@@ -286,18 +286,14 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
  */
 #define KRETPROBE_MAXACTIVE 512
 
-static struct bpf_link *attach_kretprobe(struct tracer *t, struct bpf_program *p,
-					 const char *fn)
+/* name: where the tracefs event's name goes (for its removal) */
+static struct bpf_link *attach_kretprobe(struct bpf_program *p, const char *fn,
+					 char *name, size_t len)
 {
 	struct bpf_link *link;
-	char *name = t->krp[t->nr_krp];
 	int pfd;
 
-	if (t->nr_krp >= (int)(sizeof(t->krp) / sizeof(t->krp[0]))) {
-		errno = ENOSPC;
-		return NULL;
-	}
-	pfd = kretprobe_open(fn, KRETPROBE_MAXACTIVE, name, sizeof(t->krp[0]));
+	pfd = kretprobe_open(fn, KRETPROBE_MAXACTIVE, name, len);
 	if (pfd < 0) {
 		errno = -pfd;
 		return NULL;
@@ -308,10 +304,10 @@ static struct bpf_link *attach_kretprobe(struct tracer *t, struct bpf_program *p
 
 		close(pfd);
 		kretprobe_remove(name);
+		name[0] = '\0';
 		errno = err;
 		return NULL;
 	}
-	t->nr_krp++;
 	return link;	/* owns pfd: closed when the link is destroyed */
 }
 
@@ -325,26 +321,24 @@ static int attach(struct tracer *t)
 
 		s->attached = n > 0;
 		for (int j = 0; j < 2; j++) {
+			struct attached *a = &t->links[t->nr_links];
 			struct bpf_link *link;
 
 			if (!use[j])
 				continue;
-			const char *krp = NULL;
-
-			if (s->mode == MODE_KPROBE && j == 1) {
-				link = attach_kretprobe(t, use[j], hooks[i].name);
-				if (link)
-					krp = t->krp[t->nr_krp - 1];
-			} else {
+			a->krp[0] = '\0';
+			if (s->mode == MODE_KPROBE && j == 1)
+				link = attach_kretprobe(use[j], hooks[i].name, a->krp,
+							sizeof(a->krp));
+			else
 				link = bpf_program__attach(use[j]);
-			}
 			if (!link) {
 				s->attached = false;
 				s->err = -errno;
 				continue;
 			}
-			t->link_krp[t->nr_links] = krp;
-			t->links[t->nr_links++] = link;
+			a->link = link;
+			t->nr_links++;
 		}
 		if ((hooks[i].flags & HOOK_REQUIRED) && !s->attached) {
 			fprintf(stderr, "cifstrace: cannot attach to %s (%s): %s\n",
@@ -420,54 +414,60 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 
-	if (opts->btf_file && core_btf_check(opts->btf_file))
-		return 2;	/* bad input first */
-	err = check_privileges();
-	if (err)
-		return err;
-	if (stat("/sys/kernel/btf/vmlinux", &st)) {
-		fprintf(stderr, "cifstrace: this kernel has no BTF (/sys/kernel/btf/vmlinux); "
-				"CO-RE programs cannot load\n");
-		return 2;
-	}
-	if (!cifs_present()) {
-		fprintf(stderr, "cifstrace: this kernel has no cifs module "
-				"(modprobe cifs failed); nothing to trace\n");
-		return 2;
-	}
-	if (!tracefs_dir()) {
-		fprintf(stderr, "cifstrace: cannot find or mount tracefs\n");
-		return 2;
-	}
-
 	t = calloc(1, sizeof(*t));
-	/* state[] and links[] are sized for the hook table */
-	if (t && nr_hooks > HOOKS_MAX) {
-		fprintf(stderr, "cifstrace: internal error: hook table larger than the tracer's state\n");
-		free(t);
-		return 1;
-	}
 	if (!t) {
 		fprintf(stderr, "cifstrace: out of memory\n");
 		return 1;
 	}
+	t->core.fd = -1;
 	uname(&t->uts);
-	err = core_btf_open(&t->core, t->uts.release, opts->btf_file);
-	if (err) {
-		free(t);
-		return err;
+	/* bad input first: a --btf FILE is checked (parsed, once) before the rest */
+	if (opts->btf_file) {
+		err = core_btf_open(&t->core, t->uts.release, opts->btf_file);
+		if (err)
+			goto fail;
+	}
+	err = 2;
+	/* state[] and links[] are sized for the hook table */
+	if (nr_hooks > HOOKS_MAX) {
+		fprintf(stderr, "cifstrace: internal error: hook table larger than the tracer's state\n");
+		err = 1;
+		goto fail;
+	}
+	err = check_privileges();
+	if (err)
+		goto fail;
+	err = 2;
+	if (stat("/sys/kernel/btf/vmlinux", &st)) {
+		fprintf(stderr, "cifstrace: this kernel has no BTF (/sys/kernel/btf/vmlinux); "
+				"CO-RE programs cannot load\n");
+		goto fail;
+	}
+	if (!cifs_present()) {
+		fprintf(stderr, "cifstrace: this kernel has no cifs module "
+				"(modprobe cifs failed); nothing to trace\n");
+		goto fail;
+	}
+	if (!tracefs_dir()) {
+		fprintf(stderr, "cifstrace: cannot find or mount tracefs\n");
+		goto fail;
+	}
+	/* with cifs loaded: its own BTF, or one built in */
+	if (!opts->btf_file) {
+		err = core_btf_open(&t->core, t->uts.release, NULL);
+		if (err)
+			goto fail;
 	}
 	if (t->core.source == CORE_BTF_NONE && !opts->quiet_btf)
 		fprintf(stderr, "cifstrace: this kernel has no BTF for cifs and cifstrace has none "
 				"built in for %s: server names, users, dialects and the network/server "
 				"split are missing (see cifstrace check; --btf FILE)\n", t->uts.release);
 	t0 = monotonic_ns();
-	k = probe_kernel(t->core.path[0] ? t->core.path : NULL);
+	k = probe_kernel(t->core.pre_fsctx);
 	if (!k) {
 		fprintf(stderr, "cifstrace: out of memory\n");
-		core_btf_close(&t->core);
-		free(t);
-		return 1;
+		err = 1;
+		goto fail;
 	}
 	t->aggregate = opts->aggregate;
 	t->no_kdc = opts->no_kdc;
@@ -531,6 +531,10 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	}
 	*out = t;
 	return 0;
+fail:
+	core_btf_close(&t->core);
+	free(t);
+	return err;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms, event_fn fn, void *ctx)
@@ -760,19 +764,14 @@ void tracer_bpf_stats(struct tracer *t, __u64 *runs, __u64 *run_ns)
 	}
 }
 
-struct detach {
-	struct bpf_link *link;
-	const char *krp;	/* its kretprobe's tracefs event, or NULL */
-};
-
 /* Detach one link, then remove its tracefs kretprobe (each waits for RCU). */
 static void *detach_one(void *arg)
 {
-	struct detach *d = arg;
+	struct attached *a = arg;
 
-	bpf_link__destroy(d->link);
-	if (d->krp)
-		kretprobe_remove(d->krp);
+	bpf_link__destroy(a->link);
+	if (a->krp[0])
+		kretprobe_remove(a->krp);
 	return NULL;
 }
 
@@ -783,9 +782,8 @@ static void *detach_one(void *arg)
  */
 void tracer_close(struct tracer *t)
 {
-	struct detach d[64];
-	pthread_t th[64];
-	bool started[64] = {};
+	pthread_t th[2 * HOOKS_MAX];
+	bool started[2 * HOOKS_MAX] = {};
 	__u64 t0, t1;
 
 	if (!t)
@@ -795,15 +793,13 @@ void tracer_close(struct tracer *t)
 	if (t->reqs)
 		munmap(t->reqs, t->reqs_len);
 	ring_buffer__free(t->rb);
-	for (int i = 0; i < t->nr_links; i++) {
-		d[i] = (struct detach){ t->links[i], t->link_krp[i] };
-		started[i] = !pthread_create(&th[i], NULL, detach_one, &d[i]);
-	}
+	for (int i = 0; i < t->nr_links; i++)
+		started[i] = !pthread_create(&th[i], NULL, detach_one, &t->links[i]);
 	for (int i = 0; i < t->nr_links; i++) {
 		if (started[i])
 			pthread_join(th[i], NULL);
 		else
-			detach_one(&d[i]);
+			detach_one(&t->links[i]);
 	}
 	t1 = monotonic_ns();
 	cifstrace_bpf__destroy(t->skel);
