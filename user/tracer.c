@@ -716,7 +716,12 @@ void tracer_forget(struct tracer *t, __u64 conn_id, __u32 pid, __u64 before_ns)
 
 void tracer_print_hooks(struct tracer *t, FILE *out)
 {
-	fprintf(out, "%-26s %-17s %-9s %s\n", "HOOK", "ATTACHED AS", "STATUS", "GIVES");
+	int w = 4;
+
+	for (int i = 0; i < nr_hooks; i++)
+		if ((int)strlen(hooks[i].name) > w)
+			w = strlen(hooks[i].name);
+	fprintf(out, "%-*s %-17s %-9s %s\n", w, "HOOK", "ATTACHED AS", "STATUS", "GIVES");
 	for (int i = 0; i < nr_hooks; i++) {
 		const struct hook_state *s = &t->state[i];
 		struct bpf_program *use[2];
@@ -726,12 +731,15 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 		if (hooks[i].kind == HOOK_FUNC && progs_of(t, i, s->mode, use) == 1)
 			as = s->mode == MODE_FENTRY ? (use[0] ? "fentry" : "fexit") :
 			     use[0] ? "kprobe" : "kretprobe";
-		/* off by design: not asked for, or a hook only older kernels need */
+		/*
+		 * off by design: not asked for, a hook only older kernels need,
+		 * a path event without its path (open before 6.1)
+		 */
 		bool off = unasked(t, &hooks[i]) ||
-			   ((hooks[i].flags & (HOOK_PRE_FSCTX | HOOK_PRE_CONN_ID)) &&
+			   ((hooks[i].flags & (HOOK_PRE_FSCTX | HOOK_PRE_CONN_ID | HOOK_PATH)) &&
 			    s->mode == MODE_NONE);
 
-		fprintf(out, "%-26s %-17s %-9s %s\n", hooks[i].name, off ? "-" : as,
+		fprintf(out, "%-*s %-17s %-9s %s\n", w, hooks[i].name, off ? "-" : as,
 			s->attached ? "ok" : off ? "off" :
 			s->mode == MODE_NONE ? "-" : "FAILED", hooks[i].why);
 	}
