@@ -33,6 +33,12 @@ for k in $KERNELS; do
 			echo "not ok - [$k] $name: guest produced no results (exit $status)"
 			tail -n 20 "$out" | sed 's/^/#   /'
 			rc=1
+		elif [ "$status" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+			# it stopped early (a timeout, a crash): the tests after
+			# its last result did not run, which is a failure
+			echo "not ok - [$k] $name: the guest exited $status after $(grep -cE '^(ok|not ok) ' "$out") results, without a failed one (timeout or crash)"
+			tail -n 20 "$out" | sed 's/^/#   /'
+			rc=1
 		elif [ "$status" -ne 0 ]; then
 			rc=1
 		fi

@@ -99,11 +99,13 @@ maps=$(bpftool map list 2>/dev/null | grep -cE 'reqs|hists|conn_stats|events')
 # them); the next cifstrace removes them
 KPE=/sys/kernel/tracing/kprobe_events
 left=$(grep -c '^r[0-9]*:cifstrace/' $KPE)
-"$CIFSTRACE" diagnose -d 1 >/dev/null 2>&1
+# (the redirections inside: bounded's own lines go to the log)
+bounded 120 sh -c 'exec "$0" diagnose -d 1 >/dev/null 2>"$1"' "$CIFSTRACE" "$WORK/next.err"
+brc=$?
 mine=$(grep -c '^r[0-9]*:cifstrace/' $KPE)
-[ "$left" -gt 0 ] && [ "$mine" = 0 ] &&
+[ $brc -eq 0 ] && [ "$left" -gt 0 ] && [ "$mine" = 0 ] &&
 	ok "signals: the next start removes the $left return probe definitions a SIGKILL left in tracefs" ||
-	not_ok "signals: the next start removes the return probe definitions a SIGKILL left ($left -> $mine)"
+	not_ok "signals: the next start removes the return probe definitions a SIGKILL left ($left -> $mine, exit $brc: $(tail -1 "$WORK/next.err"))"
 kill $load 2>/dev/null
 wait $load 2>/dev/null
 umount $M

@@ -93,6 +93,28 @@ record_start() {
 # now_ms: wall clock in milliseconds (bash builtin, no fork).
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
+# bounded SECS CMD...: run CMD; if it has not ended after SECS, print where
+# each of its threads waits (as "#" lines, for the log), kill it and
+# return 124: a hang is a failed test, not a stalled test run
+bounded() {
+	local secs=$1 pid t
+	shift
+	"$@" &
+	pid=$!
+	for _ in $(seq 1 $((secs * 10))); do
+		kill -0 $pid 2>/dev/null || { wait $pid; return $?; }
+		sleep 0.1
+	done
+	echo "# bounded: '$*' still runs after ${secs} s; its threads:"
+	for t in /proc/$pid/task/*; do
+		echo "#   $(cat "$t/comm" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)"
+		sed 's/^/#     /' "$t/stack" 2>/dev/null | head -16
+	done
+	kill -KILL $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	return 124
+}
+
 # /proc/fs/cifs/Stats, as saved in $WORK/stats.txt, for \\127.0.0.1\data:
 # stat_count LABEL (e.g. Creates) and stat_bytes read|written.
 stat_count() {
