@@ -98,8 +98,8 @@ struct kernel_offer {
 	bool pre_fsctx;		/* cifs mounts with struct smb_vol (5.10) */
 	int cifs_fd;		/* a descriptor of cifs's BTF object, or -1 */
 	bool nargs_known;
-	int nargs[HOOKS_MAX];
-	__u32 btf_id[HOOKS_MAX];	/* the function's BTF id, in cifs's or the kernel's */		/* per hook: its BTF prototype's arguments, -1 absent */
+	int nargs[HOOKS_MAX];		/* per hook: its BTF prototype's arguments, -1 absent */
+	__u32 btf_id[HOOKS_MAX];	/* the function's BTF id, in cifs's or the kernel's */
 };
 
 const char *tracefs_dir(void)
@@ -257,7 +257,6 @@ static void load_kernel_btfs(struct kernel_offer *k)
 	if (k->vmlinux && cifs_id)
 		k->cifs = btf__load_from_kernel_by_id_split(cifs_id, k->vmlinux);
 	if (!k->cifs) {
-		k->cifs = NULL;
 		if (k->cifs_fd >= 0)
 			close(k->cifs_fd);
 		k->cifs_fd = -1;
