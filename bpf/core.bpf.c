@@ -17,6 +17,7 @@ const volatile __u64 slow_ns = 0;
 const volatile __u32 target_tgid = 0;
 const volatile __u32 rw_arg_shift = 0;
 const volatile bool aggregate = true;
+const volatile bool ack_from_socket = false;
 const volatile __u64 conn_salt = 0;
 const volatile __u16 kdc_port = 88;
 const volatile __u32 hist_mask = CT_HIST_ENTRIES - 1;

@@ -43,6 +43,7 @@ extern const volatile __u32 target_tgid;	/* only this process's requests */
 extern const volatile __u32 rw_arg_shift;
 extern const volatile __u64 conn_salt;		/* see server_conn_id() */
 extern const volatile bool aggregate;		/* histograms and counters wanted */
+extern const volatile bool ack_from_socket;	/* no tcp_probe: ACKs read at the answer */
 extern const volatile __u16 kdc_port;		/* Kerberos, 0: not traced */
 extern const volatile __u32 hist_mask;		/* hists' max_entries - 1 */
 /* Set after load (see kdc.bpf.c): where the kernel keeps its memory map */

@@ -7,7 +7,9 @@
  *                  credits, the start of that wait)
  *   on the wire    __smb_send_rqst returned (also pushes the request's end
  *                  sequence for tcp.bpf.c to match against ACKs)
- *   ACKed          the server's TCP acknowledged its last byte (tcp.bpf.c)
+ *   ACKed          the server's TCP acknowledged its last byte (tcp.bpf.c,
+ *                  or, with ack_from_socket, read from the socket at the
+ *                  answer: ack_sample())
  *   answered       smb3_cmd_done / smb3_cmd_err
  *
  * At the answer the request is added to the histogram of its (connection,
@@ -88,7 +90,7 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 		return 0;
 	}
 	r->key = k;
-	r->sent_ns = r->acked_ns = 0;
+	r->sent_ns = r->acked_ns = r->sk = 0;
 	r->conn_id = conn_id;
 	r->tid = tid;
 	r->pid = id >> 32;
@@ -225,6 +227,34 @@ __noinline int account(__u64 sesid, __u64 now, __u64 tid_err_cmd, __u64 status_s
 }
 
 /*
+ * latency (ack_from_socket): no hook runs per TCP segment, so a request's
+ * ACK is read from its socket when its answer comes. snd_una past its last
+ * byte: ACKed, at tcp_sock.delivered_mstamp (the time of the last ACK that
+ * acknowledged new data; the clock of bpf_ktime_get_ns, in microseconds).
+ * If no segment without data came since the send, that ACK rode on data,
+ * most likely the answer itself: network and server are one figure, as
+ * with tcp_probe's with_data. Exact for one request at a time on a
+ * connection; with several in flight a later ACK can stand for an earlier
+ * request's (network time then includes some of the server's).
+ */
+static __always_inline void ack_sample(struct ct_req *r, __u64 now)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)r->sk;
+	__u64 at;
+
+	if ((__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) < 0)
+		return;
+	at = BPF_CORE_READ(tp, delivered_mstamp) * 1000;
+	if (at > now + 1000000)
+		return;		/* not a time of this socket's: it was freed */
+	if (at > now)
+		at = now;	/* the two clock reads differ by their rounding */
+	r->acked_ns = at > r->sent_ns ? at : r->sent_ns;
+	r->ack_with_data = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in) ==
+			   r->pure_in;
+}
+
+/*
  * Both response tracepoints end here. Global, so it is verified once;
  * a global function takes five scalars: tid_err_cmd = tid << 32 |
  * err << 16 | cmd, status_rc = status << 32 | (u32)rc.
@@ -274,6 +304,8 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 		tid = r->tid;
 	left = err ? r->compound_left : 0;
 	latency = now - r->enter_ns;
+	if (ack_from_socket && r->sk && !r->acked_ns)
+		ack_sample(r, now);
 	split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
 	stream = r->stream;
 	hk.conn_id = r->conn_id;
@@ -436,7 +468,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	struct tcp_sock *tp = NULL;
 	struct sock *sk = NULL;
 	__u64 conn_id = 0, skey = 0, now;
-	__u32 end_seq = 0, snd_una, n;
+	__u32 end_seq = 0, snd_una = 0, pure = 0, n;
 	int fidx = -1;
 
 	if (!ts || !ts->n)
@@ -473,6 +505,10 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 		if (tp) {
 			skey = ptr_scalar(sk, 0);
 			end_seq = tp->write_seq;
+			if (ack_from_socket) {
+				snd_una = tp->snd_una;
+				pure = tp->segs_in - tp->data_segs_in;
+			}
 		}
 	} else {
 		conn_id = server_conn_id(server);
@@ -480,8 +516,14 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			sk = BPF_CORE_READ(server, ssocket, sk);
 			skey = (__u64)sk;
 		}
-		if (sk)
-			end_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
+		if (sk) {
+			tp = (struct tcp_sock *)sk;
+			end_seq = BPF_CORE_READ(tp, write_seq);
+			if (ack_from_socket) {
+				snd_una = BPF_CORE_READ(tp, snd_una);
+				pure = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
+			}
+		}
 	}
 	if (skey) {
 		fidx = fifo_index(skey);
@@ -506,7 +548,17 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			if (stream)
 				emit_request(conn_id, ts->key[i].sesid, ts->key[i].mid,
 					     (__u64)r->tid << 32 | ts->cmd[i], r->enter_ns);
+			if (ack_from_socket && skey) {
+				/* ACKed during the send (loopback): as tcp_probe would */
+				if ((__s32)(snd_una - end_seq) >= 0)
+					r->acked_ns = now;
+				r->sk = skey;
+				r->end_seq = end_seq;
+				r->pure_in = pure;
+			}
 		}
+		if (ack_from_socket)
+			continue;	/* no FIFO: ack_sample() at the answer */
 		if (!fifo) {
 			if (skey)
 				stat_inc(CT_STAT_ACK_OVERRUN);
@@ -532,7 +584,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	 * itself, processed from the socket backlog before we get here:
 	 * tcp_probe has fired already, so look at snd_una now.
 	 */
-	if (!fifo)
+	if (!fifo || ack_from_socket)
 		return;
 	snd_una = btf && tp ? tp->snd_una : BPF_CORE_READ((struct tcp_sock *)skey, snd_una);
 	if (fidx < 0)

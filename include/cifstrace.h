@@ -348,6 +348,14 @@ struct ct_req {
 	__u8 pad[2];
 	char comm[CT_COMM_LEN];
 	__u32 task;		/* the thread that issued it */
+	/*
+	 * ACKs read from the socket (latency: no per-segment hook): the
+	 * socket it went out on, the sequence just past its last byte, and
+	 * the socket's count of segments without data at the send.
+	 */
+	__u32 end_seq;
+	__u64 sk;
+	__u32 pure_in;
 	__u32 pad2;
 };
 

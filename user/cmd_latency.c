@@ -182,6 +182,7 @@ int cmd_latency(int argc, char **argv)
 	o.tracer.target_tgid = env.pid;
 	o.tracer.aggregate = true;
 	o.tracer.no_kdc = true;		/* nothing diagnoses Kerberos here */
+	o.tracer.ack_from_socket = true;	/* nothing per TCP segment */
 	setvbuf(stdout, NULL, _IOFBF, 0);
 	rc = live_run(&o, on_event, NULL);
 	snapshot_free(&env.prev);

@@ -75,8 +75,8 @@ const struct hook hooks[] = {
 	/* TCP underneath, filtered in the kernel to cifs's sockets */
 	{ "inet_sock_set_state", "sock", HOOK_TP, 0, HOOK_REQUIRED,
 	  "SYN, connect result, FIN" },
-	{ "tcp_probe", "tcp", HOOK_TP, 0, HOOK_TP_BTF,
-	  "ACKs of requests (other ports: one test, no lookup)" },
+	{ "tcp_probe", "tcp", HOOK_TP, 0, HOOK_TP_BTF | HOOK_SEGMENT,
+	  "ACKs of requests (other ports: one test); latency reads them at the answer" },
 	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, 0,
 	  "retransmits" },
 	{ "tcp_send_reset", "tcp", HOOK_TP, 0, 0,

@@ -40,6 +40,11 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
  * (events, record, --slower), and only where the event has a "path" field
  */
 #define HOOK_PATH	(1u << 8)
+/*
+ * Runs for every TCP segment the host receives: not attached where ACKs
+ * are read from the socket at the answer and no KDC is followed (latency)
+ */
+#define HOOK_SEGMENT	(1u << 9)
 
 enum hook_mode {
 	MODE_NONE,		/* not offered by this kernel */

@@ -41,6 +41,7 @@ struct tracer {
 	bool aggregate;		/* the aggregation hooks are wanted */
 	bool no_kdc;		/* the Kerberos hooks are not */
 	bool paths;		/* the path hooks are wanted */
+	bool ack_from_socket;	/* ACKs read at the answer, not per segment */
 	pthread_t ksyms;	/* finds the kernel's memory map (kdc.bpf.c) */
 	bool ksyms_started;
 	struct ksyms ks;	/* what it found */
@@ -155,7 +156,8 @@ static bool unasked(const struct tracer *t, const struct hook *h)
 {
 	return ((h->flags & HOOK_AGGREGATE) && !t->aggregate) ||
 	       ((h->flags & HOOK_KDC) && t->no_kdc) ||
-	       ((h->flags & HOOK_PATH) && !t->paths);
+	       ((h->flags & HOOK_PATH) && !t->paths) ||
+	       ((h->flags & HOOK_SEGMENT) && t->ack_from_socket && t->no_kdc);
 }
 
 static void choose_modes(struct kernel_offer *k, const struct tracer *t, struct modes *out)
@@ -261,6 +263,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel->rodata->slow_ns = o->slow_ns;
 	t->skel->rodata->target_tgid = o->target_tgid;
 	t->skel->rodata->aggregate = o->aggregate;
+	t->skel->rodata->ack_from_socket = o->ack_from_socket;
 	if (o->no_kdc)
 		t->skel->rodata->kdc_port = 0;
 	/* kernels without server->conn_id: ids derived from addresses, salted */
@@ -471,6 +474,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	}
 	t->aggregate = opts->aggregate;
 	t->no_kdc = opts->no_kdc;
+	t->ack_from_socket = opts->ack_from_socket;
 	t->paths = opts->paths || opts->emit_requests || opts->slow_ns;
 	choose_modes(k, t, &md);
 	/* the kernel's memory map for KDC replies: read while the object loads */

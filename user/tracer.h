@@ -21,6 +21,8 @@ struct tracer_opts {
 	__u32 target_tgid;	/* count only this process's requests (0: all) */
 	bool aggregate;		/* histograms, credits, bytes (latency, exporter) */
 	bool no_kdc;		/* latency: no Kerberos hooks (nothing diagnoses) */
+	bool ack_from_socket;	/* latency: ACKs read from the socket at the answer, no
+				 * hook per TCP segment (tcp_probe) unless for a KDC */
 	__u32 ring_kb;		/* ring buffer size, a power of 2 >= 4 (0: default) */
 	const char *btf_file;	/* --btf: BTF for cifs (and vmlinux) for CO-RE */
 	bool quiet_btf;		/* no warning when there is no BTF for cifs */
