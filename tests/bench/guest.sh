@@ -241,7 +241,8 @@ fi
 # reach userspace? 3,000 request/response exchanges with an echo server on
 # loopback port 9999 (one established connection, so every segment goes
 # through the receive path tcp_probe sits on), with and without
-# `cifstrace events --json` (the mode that streams the most).
+# `cifstrace events --json` (the mode that streams the most) and
+# `cifstrace latency` (no hook per segment).
 storm() {
 	local in0 in1 reply i
 	busybox nc -l -p 9999 -e cat >/dev/null 2>&1 &
@@ -292,33 +293,42 @@ echo "### Non-SMB TCP and UDP (3,000 request/response exchanges over loopback po
 echo
 segs=$(storm)
 dgrams=$(storm_udp)
-before=$(prog_ids)
-tool_start events
-after=$(prog_ids)
-ids=$(comm -13 <(echo "$before") <(echo "$after"))
-# shellcheck disable=SC2086
-b0=$(bpf_totals $ids)
-segs2=$(storm)
-# shellcheck disable=SC2086
-b1=$(bpf_totals $ids)
-dgrams2=$(storm_udp)
-# shellcheck disable=SC2086
-b2=$(bpf_totals $ids)
-tool_stop
-lines=$(wc -l <"$B/out.stdout")
-runs=$(( ${b1% *} - ${b0% *} )) ns=$(( ${b1#* } - ${b0#* } ))
-echo "| | segments received (InSegs) | BPF runs / segment | BPF ns / segment | records to userspace |"
-echo "| --- | --- | --- | --- | --- |"
-echo "| no tracer | $segs | - | - | - |"
-awk -v s="$segs2" -v r="$runs" -v n="$ns" -v l="$lines" \
-	'BEGIN {printf "| cifstrace events --json | %d | %.2f | %.0f | %d |\n", s, s ? r / s : 0, s ? n / s : 0, l}'
-urun=$(( ${b2% *} - ${b1% *} )) uns=$(( ${b2#* } - ${b1#* } ))
+tcp_rows="" udp_rows=""
+# events: every hook it has; latency: no hook per TCP segment (ACKs read at the answer)
+for t in events latency; do
+	before=$(prog_ids)
+	tool_start $t
+	after=$(prog_ids)
+	ids=$(comm -13 <(echo "$before") <(echo "$after"))
+	c0=$(tree_cpu_ns "$TPID")
+	# shellcheck disable=SC2086
+	b0=$(bpf_totals $ids)
+	segs2=$(storm)
+	# shellcheck disable=SC2086
+	b1=$(bpf_totals $ids)
+	dgrams2=$(storm_udp)
+	# shellcheck disable=SC2086
+	b2=$(bpf_totals $ids)
+	c1=$(tree_cpu_ns "$TPID")
+	tool_stop
+	lines=$(wc -l <"$B/out.stdout")
+	[ $t = events ] && name="cifstrace events --json" || name="cifstrace latency"
+	runs=$(( ${b1% *} - ${b0% *} )) ns=$(( ${b1#* } - ${b0#* } ))
+	tcp_rows+=$(awk -v t="$name" -v s="$segs2" -v r="$runs" -v n="$ns" -v l="$lines" -v c=$(( (c1 - c0) / 1000000 )) \
+		'BEGIN {printf "| %s | %d | %.2f | %.0f | %d | %d |\n", t, s, s ? r / s : 0, s ? n / s : 0, c, l}')$'\n'
+	urun=$(( ${b2% *} - ${b1% *} )) uns=$(( ${b2#* } - ${b1#* } ))
+	udp_rows+=$(awk -v t="$name" -v s="$dgrams2" -v r="$urun" -v n="$uns" \
+		'BEGIN {printf "| %s | %d | %.2f | %.0f |\n", t, s, s ? r / s : 0, s ? n / s : 0}')$'\n'
+done
+echo "| | segments received (InSegs) | BPF runs / segment | BPF ns / segment | tracer CPU ms (both storms) | lines written (both storms) |"
+echo "| --- | --- | --- | --- | --- | --- |"
+echo "| no tracer | $segs | - | - | - | - |"
+printf '%s' "$tcp_rows"
 echo
-echo "| | datagrams received (InDatagrams) | BPF runs / datagram | BPF ns / datagram | records to userspace |"
-echo "| --- | --- | --- | --- | --- |"
-echo "| no tracer | $dgrams | - | - | - |"
-awk -v s="$dgrams2" -v r="$urun" -v n="$uns" -v l="$lines" \
-	'BEGIN {printf "| cifstrace events --json | %d | %.2f | %.0f | %d (both storms) |\n", s, s ? r / s : 0, s ? n / s : 0, l}'
+echo "| | datagrams received (InDatagrams) | BPF runs / datagram | BPF ns / datagram |"
+echo "| --- | --- | --- | --- |"
+echo "| no tracer | $dgrams | - | - |"
+printf '%s' "$udp_rows"
 [ -z "${VM_OUT:-}" ] || cp "$RAW" "$VM_OUT/bench-raw.tsv"
 umount $M
 "$VM/samba-stop" >/dev/null 2>&1
