@@ -11,6 +11,10 @@
 # (c) server: every smbd stopped for 1.5 s while a request waits; the
 #     server's TCP ACKs it, so the split blames the server.
 # (d) the text output: libbpf-tools style histograms, the split, the totals.
+# (e) latency reads each request's ACK from its socket at the answer (no
+#     program per TCP segment): on one workload traced by latency and by
+#     events (tcp_probe, per segment) at once, the two agree per command on
+#     how many requests had a separate ACK and how many an ACK on the answer.
 . "$(dirname "$0")/lib.sh"
 
 if start_samba; then ok "latency: samba started"; else not_ok "latency: samba started"; exit 1; fi
@@ -146,6 +150,43 @@ if grep -q 'usecs *: count *distribution' "$T" && grep -q '^\\\\127.0.0.1\\data 
 else
 	not_ok "text: histograms, split and totals printed"
 	sed 's/^/#   /' "$T" | head -30
+fi
+
+# ---------------------------------------------------------------- (e) ACKs
+J=$WORK/acks.jsonl
+attach acks "$J.err" latency --json >"$J"
+LPID=$TRACER_PID
+n=$(bpftool prog show 2>/dev/null | grep -c 'name tpbtf_tcp_probe\|name tp_tcp_probe')
+if [ "$n" = 0 ]; then
+	ok "acks: latency loads no program that runs per TCP segment"
+else
+	not_ok "acks: latency loads no program that runs per TCP segment ($n tcp_probe)"
+fi
+attach acks "$J.ev.err" events --json >"$J.ev"
+for i in $(seq 1 40); do echo "file $i" >$M/a$i; done
+for i in $(seq 1 40); do stat $M/a$i >/dev/null; done
+for i in $(seq 1 40); do rm -f $M/a$i; done
+trace_stop
+TRACER_PID=$LPID
+trace_stop
+# per command: [requests, ACKed apart from the answer, ACK on the answer]
+if jq -n -e --slurpfile l "$J" --slurpfile v "$J.ev" '
+	def near(a; b; n): (if a > b then a - b else b - a end) <= 2 + n / 20;
+	[$l[] | select(.type=="histogram" and (.share|endswith("\\data")))] as $h
+	| [$v[] | select(.event=="response")] as $r
+	| ["CREATE", "CLOSE", "QUERY_INFO"] | all(. as $c
+		| ([$h[] | select(.command==$c)] | [([.[].count] | add), ([.[].split_count] | add), ([.[].joint_count] | add)]) as $a
+		| ([$r[] | select(.cmd==$c)] | [length, ([.[] | select(.server_us != null)] | length),
+			([.[] | select(.network_server_us != null)] | length)]) as $b
+		| $a[0] >= 40 and near($a[0]; $b[0]; $a[0]) and near($a[1]; $b[1]; $a[0])
+		  and near($a[2]; $b[2]; $a[0]))' >/dev/null; then
+	ok "acks: latency (from the socket) and events (per segment) agree on each command's ACKs"
+else
+	not_ok "acks: latency (from the socket) and events (per segment) agree on each command's ACKs"
+	jq -c 'select(.type=="histogram") | [.command, .count, .split_count, .joint_count]' "$J" | sed 's/^/#   /' | head
+	jq -s -c '[.[] | select(.event=="response")] | group_by(.cmd)[] | [.[0].cmd, length,
+		([.[] | select(.server_us != null)] | length), ([.[] | select(.network_server_us != null)] | length)]' \
+		"$J.ev" | sed 's/^/#   /'
 fi
 
 umount $M
