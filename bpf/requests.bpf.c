@@ -240,18 +240,33 @@ __noinline int account(__u64 sesid, __u64 now, __u64 tid_err_cmd, __u64 status_s
 static __always_inline void ack_sample(struct ct_req *r, __u64 now)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)r->sk;
+	__u32 pure;
 	__u64 at;
 
 	if ((__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) < 0)
 		return;
+	if (bpf_core_field_offset(tp->data_segs_in) == bpf_core_field_offset(tp->segs_in) + 4) {
+		/* neighbours on every kernel so far: one read for both */
+		__u32 in[2] = {};
+
+		bpf_probe_read_kernel(in, sizeof(in), &tp->segs_in);
+		pure = in[0] - in[1];
+	} else {
+		pure = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
+	}
+	if (pure == r->pure_in) {
+		/* the ACK came with the answer: no time of its own to read */
+		r->ack_with_data = 1;
+		r->acked_ns = now;
+		return;
+	}
 	at = BPF_CORE_READ(tp, delivered_mstamp) * 1000;
 	if (at > now + 1000000)
 		return;		/* not a time of this socket's: it was freed */
 	if (at > now)
 		at = now;	/* the two clock reads differ by their rounding */
 	r->acked_ns = at > r->sent_ns ? at : r->sent_ns;
-	r->ack_with_data = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in) ==
-			   r->pure_in;
+	r->ack_with_data = 0;
 }
 
 /*
