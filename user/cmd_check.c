@@ -106,7 +106,8 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	printf("\nhooks, as they attach here (every command; latency and exporter add the "
-	       "aggregation hooks; events, record and --slower the path hooks):\n");
+	       "aggregation hooks, latency drops tcp_probe; events, record and --slower "
+	       "add the path hooks):\n");
 	fflush(stdout);
 	rc = tracer_open(&t, &o);
 	if (rc) {
