@@ -321,7 +321,6 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	latency = now - r->enter_ns;
 	if (ack_from_socket && r->sk && !r->acked_ns)
 		ack_sample(r, now);
-	split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
 	stream = r->stream;
 	hk.conn_id = r->conn_id;
 	hk.tid = r->tid;
@@ -338,6 +337,8 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	if (stream || emit_requests || (slow_ns && latency >= slow_ns)) {
 		e = ev_new_ctx(CT_EV_RESPONSE, hk.conn_id, false);
 		if (e) {
+			/* account() has its own: a global function takes no struct */
+			split_of(&sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
 			/* the task that issued it, even when cifsd got the reply */
 			e->pid = r->pid;
 			__builtin_memcpy(e->comm, r->comm, sizeof(e->comm));

@@ -4,8 +4,9 @@
  * cifs's from the SYN sent inside generic_ip_connect (or, for connections
  * made before cifstrace started, from its first request); everything here
  * is filtered to those sockets, so other traffic never reaches userspace:
- * on tcp_probe (every segment received) it costs a test of its port, on
- * the rarer state changes, retransmits and resets one hash lookup.
+ * on tcp_probe (every segment received; not attached by latency, which
+ * reads ACKs from the socket at the answer) it costs a test of its port,
+ * on the rarer state changes, retransmits and resets one hash lookup.
  *
  * Hooks: raw tracepoints sock:inet_sock_set_state (SYN, connect result,
  * FIN), tcp:tcp_probe (ACKs of requests), tcp:tcp_retransmit_skb,
