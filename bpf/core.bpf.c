@@ -37,6 +37,7 @@ struct io_map io SEC(".maps");
 struct socks_map socks SEC(".maps");
 struct fifos_map fifos SEC(".maps");
 struct tslots_map tslots SEC(".maps");
+struct tpaths_map tpaths SEC(".maps");
 struct scratch_map scratch SEC(".maps");
 struct smb_dports_map smb_dports SEC(".maps");
 struct kdc_socks_map kdc_socks SEC(".maps");

@@ -153,13 +153,12 @@ struct ct_tslot {
 	struct ct_req_key key[MAX_PENDING];
 	__u16 cmd[MAX_PENDING];
 	/*
-	 * The path of the thread's current operation (a cifs *_enter
-	 * tracepoint that names one), for the requests it enters until they
-	 * are sent; path_gen tells a request's path from a later one.
+	 * The thread's current operation names a path (a cifs *_enter
+	 * tracepoint, in tpaths) for the requests it enters until they are
+	 * sent; path_gen tells a request's path from a later one.
 	 */
 	__u8 path_armed;
 	__u8 path_gen;
-	char path[CT_PATH_LEN];
 };
 
 struct tslots_map {
@@ -169,6 +168,31 @@ struct tslots_map {
 	__type(value, struct ct_tslot);
 };
 extern struct tslots_map tslots SEC(".maps");
+
+/*
+ * The path of each thread slot's current operation, at the slot's index:
+ * a map of its own so that only the commands that report paths (events,
+ * record, --slower) pay for it; the loader shrinks it to one entry for
+ * the others, which do not attach the path tracepoints.
+ */
+struct ct_tpath {
+	char path[CT_PATH_LEN];
+};
+
+struct tpaths_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TSLOTS);
+	__type(key, __u32);
+	__type(value, struct ct_tpath);
+};
+extern struct tpaths_map tpaths SEC(".maps");
+
+static __always_inline struct ct_tpath *tpath_of(__u32 tid)
+{
+	__u32 i = tid & (TSLOTS - 1);
+
+	return bpf_map_lookup_elem(&tpaths, &i);
+}
 
 /*
  * The current thread's slot; with take, made its own unless another

@@ -359,9 +359,10 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 			if (r->path_gen) {
 				/* its thread waits for this answer: its path is still there */
 				struct ct_tslot *ts = tslot_get(r->task, 0, false);
+				struct ct_tpath *p = tpath_of(r->task);
 
-				if (ts && ts->path_gen == r->path_gen)
-					__builtin_memcpy(e->req.path, ts->path, sizeof(e->req.path));
+				if (ts && p && ts->path_gen == r->path_gen)
+					__builtin_memcpy(e->req.path, p->path, sizeof(e->req.path));
 			}
 			bpf_ringbuf_submit(e, 0);
 		}
@@ -645,18 +646,20 @@ int BPF_KRETPROBE(kretprobe___smb_send_rqst, int ret)
 static __always_inline int path_enter(const char *full_path)
 {
 	struct ct_tslot *ts;
+	struct ct_tpath *p;
 	__u8 gen;
 
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
 	ts = tslot_get(task_id(), bpf_ktime_get_ns(), true);
-	if (!ts)
+	p = tpath_of(task_id());
+	if (!ts || !p)
 		return 0;
 	gen = ts->path_gen + 1;
 	ts->path_gen = gen ? gen : 1;
 	ts->path_armed = 1;
-	if (bpf_probe_read_kernel_str(ts->path, sizeof(ts->path), full_path) < 0)
-		ts->path[0] = '\0';
+	if (bpf_probe_read_kernel_str(p->path, sizeof(p->path), full_path) < 0)
+		p->path[0] = '\0';
 	return 0;
 }
 

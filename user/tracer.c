@@ -271,6 +271,8 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 		salt = monotonic_ns();
 	t->skel->rodata->conn_salt = salt;
 	hists_size(t);
+	if (!t->paths)	/* no path tracepoints: no room for paths */
+		bpf_map__set_max_entries(t->skel->maps.tpaths, 1);
 	/* 6.12's netfs read/write tracepoints carry two ids first */
 	t->skel->rodata->rw_arg_shift =
 		tp_has_field("cifs", "smb3_read_done", "rreq_debug_id") ? 2 : 0;
