@@ -522,10 +522,9 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 		if (tp) {
 			skey = ptr_scalar(sk, 0);
 			end_seq = tp->write_seq;
-			if (ack_from_socket) {
-				snd_una = tp->snd_una;
+			snd_una = tp->snd_una;
+			if (ack_from_socket)
 				pure = tp->segs_in - tp->data_segs_in;
-			}
 		}
 	} else {
 		conn_id = server_conn_id(server);
@@ -536,10 +535,9 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 		if (sk) {
 			tp = (struct tcp_sock *)sk;
 			end_seq = BPF_CORE_READ(tp, write_seq);
-			if (ack_from_socket) {
-				snd_una = BPF_CORE_READ(tp, snd_una);
+			snd_una = BPF_CORE_READ(tp, snd_una);
+			if (ack_from_socket)
 				pure = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
-			}
 		}
 	}
 	if (skey) {
@@ -599,11 +597,11 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	/*
 	 * On loopback (and on fast links) the ACK can arrive during the send
 	 * itself, processed from the socket backlog before we get here:
-	 * tcp_probe has fired already, so look at snd_una now.
+	 * tcp_probe has fired already, so snd_una (read after the send) may
+	 * cover them.
 	 */
 	if (!fifo || ack_from_socket)
 		return;
-	snd_una = btf && tp ? tp->snd_una : BPF_CORE_READ((struct tcp_sock *)skey, snd_una);
 	if (fidx < 0)
 		fidx = fifo_index(skey);	/* its FIFO was new */
 	if (fidx >= 0 && fifo_acked(fifo, snd_una))
@@ -647,12 +645,14 @@ static __always_inline int path_enter(const char *full_path)
 {
 	struct ct_tslot *ts;
 	struct ct_tpath *p;
+	__u32 tid;
 	__u8 gen;
 
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
-	ts = tslot_get(task_id(), bpf_ktime_get_ns(), true);
-	p = tpath_of(task_id());
+	tid = task_id();
+	ts = tslot_get(tid, bpf_ktime_get_ns(), true);
+	p = tpath_of(tid);
 	if (!ts || !p)
 		return 0;
 	gen = ts->path_gen + 1;
