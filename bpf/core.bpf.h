@@ -535,7 +535,9 @@ struct kdc_socks_map {
 extern struct kdc_socks_map kdc_socks SEC(".maps");
 
 /* Global functions: verified once, shared by the files. */
-__noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency);
+__noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u64 cmd_latency, __u64 at);
+/* cmd and latency in emit_ack's fourth argument */
+#define ACK_CMD_LATENCY(cmd, ns)	((__u64)(cmd) << 48 | ((ns) & ((1ull << 48) - 1)))
 __noinline int ack_scan(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now);
 __noinline int phase_round(__u64 mid, __u64 sesid, __u64 status_rc, __u64 latency,
 			   __u64 tid_err_cmd);

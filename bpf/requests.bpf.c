@@ -227,11 +227,25 @@ __noinline int account(__u64 sesid, __u64 now, __u64 tid_err_cmd, __u64 status_s
 }
 
 /*
- * latency (ack_from_socket): no hook runs per TCP segment, so a request's
- * ACK is read from its socket when its answer comes. snd_una past its last
- * byte: ACKed, at tcp_sock.delivered_mstamp (the time of the last ACK that
- * acknowledged new data; the clock of bpf_ktime_get_ns, in microseconds).
- * If no segment without data came since the send, that ACK rode on data,
+ * The socket's last ACK of new data (tcp_sock.delivered_mstamp: the clock
+ * of bpf_ktime_get_ns, in microseconds) as request r's ACK time.
+ */
+static __always_inline void ack_time(struct ct_req *r, struct tcp_sock *tp, __u64 now)
+{
+	__u64 at = BPF_CORE_READ(tp, delivered_mstamp) * 1000;
+
+	if (at > now + 1000000)
+		return;		/* not a time of this socket's: it was freed */
+	if (at > now)
+		at = now;	/* the two clock reads differ by their rounding */
+	r->acked_ns = at > r->sent_ns ? at : r->sent_ns;
+	r->ack_with_data = 0;
+}
+
+/*
+ * ack_from_socket (latency, diagnose, the exporter, run): no hook runs per
+ * TCP segment, so a request's ACK is read from its socket when its answer
+ * comes. snd_una past its last byte: ACKed, at ack_time(). If no segment without data came since the send, that ACK rode on data,
  * most likely the answer itself: network and server are one figure, as
  * with tcp_probe's with_data. Exact for one request at a time on a
  * connection; with several in flight a later ACK can stand for an earlier
@@ -241,7 +255,6 @@ static __always_inline void ack_sample(struct ct_req *r, __u64 now)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)r->sk;
 	__u32 pure;
-	__u64 at;
 
 	if ((__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) < 0)
 		return;
@@ -260,13 +273,46 @@ static __always_inline void ack_sample(struct ct_req *r, __u64 now)
 		r->acked_ns = now;
 		return;
 	}
-	at = BPF_CORE_READ(tp, delivered_mstamp) * 1000;
-	if (at > now + 1000000)
-		return;		/* not a time of this socket's: it was freed */
-	if (at > now)
-		at = now;	/* the two clock reads differ by their rounding */
-	r->acked_ns = at > r->sent_ns ? at : r->sent_ns;
-	r->ack_with_data = 0;
+	ack_time(r, tp, now);
+}
+
+/*
+ * ACKs of requests still waiting for their answer (diagnose, the
+ * exporter, run: ACKs read from the socket, no per-segment hook): the
+ * loader runs this (BPF_PROG_TEST_RUN) on its once-a-second tick with up
+ * to 12 slots + 1 of the table of requests in flight, sent and not yet
+ * ACKed. A request whose last byte the server's TCP acknowledged gets the
+ * time of the socket's last ACK of new data (exact while it is the only
+ * one in flight on its connection, else a bound) and, a mount-phase one,
+ * its ack event, stamped with that time: the hang evidence tcp_probe
+ * would have given.
+ */
+__noinline int ack_probe_one(__u64 slot)
+{
+	struct ct_req *r = slot ? req_slot((__u32)slot - 1) : NULL;
+	struct tcp_sock *tp;
+	__u64 now;
+
+	if (!r || !r->enter_ns || !r->sk || !r->sent_ns || r->acked_ns)
+		return 0;
+	tp = (struct tcp_sock *)r->sk;
+	now = bpf_ktime_get_ns();
+	if ((__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) < 0)
+		return 0;
+	ack_time(r, tp, now);
+	if (r->acked_ns && r->stream)
+		emit_ack(r->conn_id, r->key.mid, r->key.sesid,
+			 ACK_CMD_LATENCY(r->cmd, r->acked_ns - r->sent_ns), r->acked_ns);
+	return 0;
+}
+
+SEC("raw_tp")
+int ack_probe(__u64 *ctx)
+{
+#pragma unroll
+	for (int i = 0; i < CT_ACK_PROBE_MAX; i++)
+		ack_probe_one(ctx[i]);
+	return 0;
 }
 
 /*
@@ -319,8 +365,6 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 		tid = r->tid;
 	left = err ? r->compound_left : 0;
 	latency = now - r->enter_ns;
-	if (ack_from_socket && r->sk && !r->acked_ns)
-		ack_sample(r, now);
 	stream = r->stream;
 	hk.conn_id = r->conn_id;
 	hk.tid = r->tid;
@@ -329,6 +373,13 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 
 		if (ph)
 			hk.conn_id = ph->conn_id;
+	}
+	if (ack_from_socket && r->sk && !r->acked_ns) {
+		ack_sample(r, now);
+		/* what tcp_probe would have streamed, before the answer */
+		if (r->acked_ns && stream)
+			emit_ack(hk.conn_id, mid, sesid,
+				 ACK_CMD_LATENCY(cmd, r->acked_ns - r->sent_ns), r->acked_ns);
 	}
 	if (aggregate)
 		account(sesid, now, (__u64)hk.tid << 32 | (err ? RSP_ERR : 0) | hk.cmd,
@@ -565,8 +616,12 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 					     (__u64)r->tid << 32 | ts->cmd[i], r->enter_ns);
 			if (ack_from_socket && skey) {
 				/* ACKed during the send (loopback): as tcp_probe would */
-				if ((__s32)(snd_una - end_seq) >= 0)
+				if ((__s32)(snd_una - end_seq) >= 0) {
 					r->acked_ns = now;
+					if (stream)
+						emit_ack(conn_id, ts->key[i].mid, ts->key[i].sesid,
+							 ACK_CMD_LATENCY(ts->cmd[i], 0), now);
+				}
 				r->sk = skey;
 				r->end_seq = end_seq;
 				r->pure_in = pure;

@@ -171,17 +171,23 @@ int BPF_PROG(tp_tcp_receive_reset, struct sock *sk)
 }
 
 
-/* An ACK of a mount-phase request, streamed: hang evidence needs it live. */
-__noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u32 cmd, __u64 latency)
+/*
+ * An ACK of a mount-phase request, streamed: hang evidence needs it live.
+ * cmd_latency: cmd << 48 | send -> ACK in ns (under 78 hours); at: when
+ * the ACK came, 0 for now.
+ */
+__noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u64 cmd_latency, __u64 at)
 {
 	struct ct_event *e = ev_new_softirq(CT_EV_ACK, conn_id);
 
 	if (!e)
 		return 0;
+	if (at)
+		e->ts_ns = at;
 	e->mid = mid;
 	e->sesid = sesid;
-	e->cmd = cmd;
-	ev_latency(e, latency);
+	e->cmd = cmd_latency >> 48;
+	ev_latency(e, cmd_latency & ((1ull << 48) - 1));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -219,8 +225,8 @@ __noinline int ack_scan(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now)
 			r->ack_with_data = with_data;
 		}
 		if (slot->stream)
-			emit_ack(fifo->conn_id, slot->key.mid, slot->key.sesid, slot->cmd,
-				 now - slot->sent_ns);
+			emit_ack(fifo->conn_id, slot->key.mid, slot->key.sesid,
+				 ACK_CMD_LATENCY(slot->cmd, now - slot->sent_ns), now);
 	}
 	return 0;
 }

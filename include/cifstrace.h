@@ -323,6 +323,8 @@ struct ct_conn_info {
  * slot is free while enter_ns is 0. Userspace maps it and reads it.
  */
 #define CT_REQ_SLOTS	8192
+/* slots (+ 1; 0: none) per run of ack_probe: a raw tracepoint's 12 arguments */
+#define CT_ACK_PROBE_MAX	12
 #define CT_REQ_PROBES	2
 
 struct ct_req_key {

@@ -105,9 +105,10 @@ int cmd_check(int argc, char **argv)
 		       essentials_missing, essentials_missing == 1 ? " is" : "s are");
 		return 2;
 	}
-	printf("\nhooks, as they attach here (every command; latency and exporter add the "
-	       "aggregation hooks, latency drops tcp_probe; events, record and --slower "
-	       "add the path hooks):\n");
+	printf("\nhooks, as they attach here (events and record; latency and the exporter "
+	       "add the aggregation hooks; latency, diagnose, the exporter and run read ACKs "
+	       "from the socket and attach the two per-packet hooks only while a Kerberos "
+	       "upcall runs, latency never; events, record and --slower add the path hooks):\n");
 	fflush(stdout);
 	rc = tracer_open(&t, &o);
 	if (rc) {

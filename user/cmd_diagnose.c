@@ -191,6 +191,8 @@ int cmd_diagnose(int argc, char **argv)
 		 * one per connection is read from its in-flight table instead.
 		 */
 		o.inflight_after_ns = (__u64)(env.hang_after * 1e9) / 2;
+		/* and their ACKs from the socket: nothing runs per packet */
+		o.tracer.ack_from_socket = true;
 		rc = live_run(&o, feed, NULL);
 		if (!rc)
 			engine_finish(env.engine, monotonic_ns());

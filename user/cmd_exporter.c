@@ -251,6 +251,8 @@ int cmd_exporter(int argc, char **argv)
 	o.tracer.aggregate = true;
 	/* hung mounts are found from the in-flight table, as diagnose does */
 	o.inflight_after_ns = (__u64)(env.hang_after * 1e9) / 2;
+	/* and their ACKs from the socket: nothing runs per packet */
+	o.tracer.ack_from_socket = true;
 	rc = live_run(&o, on_event, NULL);
 	http_stop(srv);
 	if (stats_fd >= 0)

@@ -210,6 +210,8 @@ int cmd_run(int argc, char **argv)
 	o.tracer = live_cli.tracer;
 	o.duration = live_cli.duration;
 	o.inflight_after_ns = (__u64)(env.hang_after * 1e9) / 2;
+	/* and their ACKs from the socket: nothing runs per packet */
+	o.tracer.ack_from_socket = true;
 	o.quiet = true;
 	rc = live_run(&o, feed, NULL);
 	if (env.child > 0 && !env.ended) {

@@ -76,7 +76,7 @@ const struct hook hooks[] = {
 	{ "inet_sock_set_state", "sock", HOOK_TP, 0, HOOK_REQUIRED,
 	  "SYN, connect result, FIN" },
 	{ "tcp_probe", "tcp", HOOK_TP, 0, HOOK_TP_BTF | HOOK_SEGMENT,
-	  "ACKs of requests (other ports: one test); latency reads them at the answer" },
+	  "ACKs of requests (other ports: one test); where read from the socket, a KDC's replies" },
 	{ "tcp_retransmit_skb", "tcp", HOOK_TP, 0, 0,
 	  "retransmits" },
 	{ "tcp_send_reset", "tcp", HOOK_TP, 0, 0,
@@ -86,7 +86,8 @@ const struct hook hooks[] = {
 	/* Kerberos: a krb5 mount's upcall asks a KDC; TCP ones come from the two above */
 	{ "inet_dgram_connect", NULL, HOOK_FUNC, 4, HOOK_VMLINUX | HOOK_KDC,
 	  "UDP sockets to a KDC (port 88)" },
-	{ "__udp_enqueue_schedule_skb", NULL, HOOK_FUNC, 2, HOOK_VMLINUX | HOOK_HOT | HOOK_KDC,
+	{ "__udp_enqueue_schedule_skb", NULL, HOOK_FUNC, 2,
+	  HOOK_VMLINUX | HOOK_HOT | HOOK_KDC | HOOK_SEGMENT,
 	  "a KDC's UDP replies (other ports: one compare)" },
 };
 const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);

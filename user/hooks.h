@@ -41,8 +41,10 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
  */
 #define HOOK_PATH	(1u << 8)
 /*
- * Runs for every TCP segment the host receives: not attached where ACKs
- * are read from the socket at the answer and no KDC is followed (latency)
+ * Runs for every TCP segment or UDP datagram the host receives. Where ACKs
+ * are read from the socket (latency, diagnose, the exporter, run) it is
+ * attached only while a Kerberos upcall runs, for its KDC's replies, or
+ * not at all when no KDC is followed (latency).
  */
 #define HOOK_SEGMENT	(1u << 9)
 
@@ -71,6 +73,7 @@ extern const int nr_hooks;
 struct hook_state {
 	enum hook_mode mode;
 	bool attached;
+	bool upcalls;		/* attached only while an upcall runs (HOOK_SEGMENT) */
 	int err;		/* attach error, negative errno */
 };
 

@@ -135,6 +135,8 @@ static void report_inflight(struct tracer *t, const struct live_opts *o, event_f
 	struct ct_event ev[INFLIGHT_MAX];
 	size_t n;
 
+	/* a request waiting for its answer: has the server's TCP ACKed it? */
+	tracer_sample_acks(t, 100000000ull);
 	if (tracer_snapshot_inflight(t, &s))
 		return;
 	n = snapshot_oldest(&s, o->inflight_after_ns, ev, INFLIGHT_MAX);
@@ -213,6 +215,7 @@ int live_run(const struct live_opts *o, event_fn fn, void *ctx)
 			report_drops(t, drops);
 			next_inflight = now + 1000000000ull;
 		}
+		tracer_tick(t, monotonic_ns());
 		if (o->on_tick)
 			o->on_tick(ctx, t, monotonic_ns());
 	}

@@ -33,6 +33,12 @@ struct tracer {
 		char krp[64];	/* its kretprobe's tracefs event, "" if none */
 	} links[2 * HOOKS_MAX];	/* at most two per hook */
 	int nr_links;
+	/* ack_from_socket: the per-packet hooks (KDC replies), while upcalls run */
+	struct attached upcall_links[4];
+	int nr_upcall_links;
+	bool upcall_hooks;	/* some hook is attached only then */
+	int upcalls;		/* upcalls started and not ended */
+	__u64 upcall_ns;	/* the last upcall event */
 	event_fn fn;
 	void *fn_ctx;
 	struct utsname uts;
@@ -160,6 +166,12 @@ static bool unasked(const struct tracer *t, const struct hook *h)
 	       ((h->flags & HOOK_SEGMENT) && t->ack_from_socket && t->no_kdc);
 }
 
+/* A per-packet hook attached only while a Kerberos upcall runs. */
+static bool on_upcalls(const struct tracer *t, const struct hook *h)
+{
+	return (h->flags & HOOK_SEGMENT) && t->ack_from_socket && !t->no_kdc;
+}
+
 static void choose_modes(struct kernel_offer *k, const struct tracer *t, struct modes *out)
 {
 	for (int i = 0; i < nr_hooks; i++) {
@@ -239,6 +251,8 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	/* the ring carries every request only for events and record */
 	bpf_map__set_max_entries(t->skel->maps.events, o->ring_kb ? o->ring_kb << 10 :
 				 o->emit_requests ? 4 << 20 : 1 << 20);
+	/* run on the tick, attached to nothing */
+	bpf_program__set_autoload(t->skel->progs.ack_probe, o->ack_from_socket);
 
 	for (int i = 0; i < nr_hooks; i++) {
 		enum hook_mode m = md->m[allow_fentry][i];
@@ -316,35 +330,48 @@ static struct bpf_link *attach_kretprobe(struct bpf_program *p, const char *fn,
 	return link;	/* owns pfd: closed when the link is destroyed */
 }
 
+/* Attach hook i's programs into links (room for two); how many. */
+static int attach_hook(struct tracer *t, int i, struct attached *links)
+{
+	struct hook_state *s = &t->state[i];
+	struct bpf_program *use[2];
+	int n = 0;
+
+	s->attached = progs_of(t, i, s->mode, use) > 0;
+	for (int j = 0; j < 2; j++) {
+		struct attached *a = &links[n];
+		struct bpf_link *link;
+
+		if (!use[j])
+			continue;
+		a->krp[0] = '\0';
+		if (s->mode == MODE_KPROBE && j == 1)
+			link = attach_kretprobe(use[j], hooks[i].name, a->krp, sizeof(a->krp));
+		else
+			link = bpf_program__attach(use[j]);
+		if (!link) {
+			s->attached = false;
+			s->err = -errno;
+			continue;
+		}
+		a->link = link;
+		n++;
+	}
+	return n;
+}
+
 static int attach(struct tracer *t)
 {
 	struct bpf_program *use[2];
 
 	for (int i = 0; i < nr_hooks; i++) {
 		struct hook_state *s = &t->state[i];
-		int n = progs_of(t, i, s->mode, use);
 
-		s->attached = n > 0;
-		for (int j = 0; j < 2; j++) {
-			struct attached *a = &t->links[t->nr_links];
-			struct bpf_link *link;
-
-			if (!use[j])
-				continue;
-			a->krp[0] = '\0';
-			if (s->mode == MODE_KPROBE && j == 1)
-				link = attach_kretprobe(use[j], hooks[i].name, a->krp,
-							sizeof(a->krp));
-			else
-				link = bpf_program__attach(use[j]);
-			if (!link) {
-				s->attached = false;
-				s->err = -errno;
-				continue;
-			}
-			a->link = link;
-			t->nr_links++;
+		if (on_upcalls(t, &hooks[i]) && progs_of(t, i, s->mode, use)) {
+			s->upcalls = t->upcall_hooks = true;
+			continue;
 		}
+		t->nr_links += attach_hook(t, i, &t->links[t->nr_links]);
 		if ((hooks[i].flags & HOOK_REQUIRED) && !s->attached) {
 			fprintf(stderr, "cifstrace: cannot attach to %s (%s): %s\n",
 				hooks[i].name, hook_mode_name(s->mode),
@@ -355,12 +382,25 @@ static int attach(struct tracer *t)
 	return 0;
 }
 
+static void upcall_hooks_set(struct tracer *t, bool on);
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
+	const struct ct_event *e = data;
 
 	if (size < sizeof(struct ct_event))
 		return 0;
+	if (e->type == CT_EV_UPCALL && t->upcall_hooks) {
+		/* started (no duration yet): its KDC's replies are wanted */
+		if (!(e->flags & CT_F_DURATION)) {
+			t->upcalls++;
+			upcall_hooks_set(t, true);
+		} else if (t->upcalls > 0) {
+			t->upcalls--;
+		}
+		t->upcall_ns = monotonic_ns();
+	}
 	return t->fn(t->fn_ctx, data);
 }
 
@@ -746,7 +786,7 @@ void tracer_print_hooks(struct tracer *t, FILE *out)
 			    s->mode == MODE_NONE);
 
 		fprintf(out, "%-*s %-17s %-9s %s\n", w, hooks[i].name, off ? "-" : as,
-			s->attached ? "ok" : off ? "off" :
+			s->attached ? "ok" : s->upcalls ? "upcalls" : off ? "off" :
 			s->mode == MODE_NONE ? "-" : "FAILED", hooks[i].why);
 	}
 }
@@ -790,6 +830,86 @@ static void *detach_one(void *arg)
 }
 
 /*
+ * The hooks that run for every packet (tcp_probe, the UDP enqueue) are,
+ * where ACKs are read from the socket, wanted only for a KDC's replies:
+ * attached when an upcall starts (its event comes as the kernel asks for
+ * the key: cifs.upcall then starts, reads its configuration and connects,
+ * 130-175 ms later in the emulated guest, against a few ms to attach),
+ * detached on the tick once no upcall has run for UPCALL_LINGER_NS.
+ */
+#define UPCALL_LINGER_NS	(5 * 1000000000ull)
+/* an upcall whose end was lost (ring full) holds them at most this long */
+#define UPCALL_MAX_NS		(600 * 1000000000ull)
+
+static void upcall_hooks_set(struct tracer *t, bool on)
+{
+	int n = 0;
+
+	if (on == (t->nr_upcall_links > 0))
+		return;
+	if (!on) {
+		for (int k = 0; k < t->nr_upcall_links; k++)
+			detach_one(&t->upcall_links[k]);
+	}
+	for (int i = 0; i < nr_hooks; i++) {
+		struct hook_state *s = &t->state[i];
+
+		if (!s->upcalls)
+			continue;
+		if (!on)
+			s->attached = false;
+		else if (n + 2 <= (int)(sizeof(t->upcall_links) / sizeof(t->upcall_links[0])))
+			n += attach_hook(t, i, &t->upcall_links[n]);
+	}
+	t->nr_upcall_links = n;
+	if (verbose)
+		fprintf(stderr, "cifstrace: %s the per-packet hooks (%s)\n",
+			on ? "attached" : "detached", on ? "an upcall started" : "no upcall runs");
+}
+
+void tracer_tick(struct tracer *t, __u64 now)
+{
+	if (t->nr_upcall_links && now > t->upcall_ns &&
+	    ((!t->upcalls && now - t->upcall_ns > UPCALL_LINGER_NS) ||
+	     now - t->upcall_ns > UPCALL_MAX_NS)) {
+		t->upcalls = 0;
+		upcall_hooks_set(t, false);
+	}
+}
+
+/*
+ * Requests sent more than min_age_ns ago and not ACKed yet: ack_probe
+ * (requests.bpf.c) reads their sockets, 12 at a time.
+ */
+void tracer_sample_acks(struct tracer *t, __u64 min_age_ns)
+{
+	__u64 slots[CT_ACK_PROBE_MAX] = {}, now = monotonic_ns();
+	int fd, n = 0, runs = 0;
+	LIBBPF_OPTS(bpf_test_run_opts, ro, .ctx_in = slots, .ctx_size_in = sizeof(slots));
+
+	if (!t->ack_from_socket || !t->reqs)
+		return;
+	fd = bpf_program__fd(t->skel->progs.ack_probe);
+	for (size_t i = 0; fd >= 0 && i < CT_REQ_SLOTS && runs < 8; i++) {
+		const struct ct_req *r = &t->reqs[i];
+		__u64 sent = __atomic_load_n(&r->sent_ns, __ATOMIC_RELAXED);
+
+		if (!sent || sent > now || now - sent < min_age_ns || !r->enter_ns ||
+		    r->acked_ns || !r->sk)
+			continue;
+		slots[n++] = i + 1;
+		if (n < CT_ACK_PROBE_MAX)
+			continue;
+		bpf_prog_test_run_opts(fd, &ro);
+		runs++;
+		n = 0;
+		memset(slots, 0, sizeof(slots));
+	}
+	if (n)
+		bpf_prog_test_run_opts(fd, &ro);
+}
+
+/*
  * Detaching a kprobe waits for an RCU grace period (75-150 ms each under
  * TCG, 1.3 s for all of them one after the other): the links are
  * destroyed in parallel, so the waits overlap and exit stays fast.
@@ -804,6 +924,10 @@ void tracer_close(struct tracer *t)
 		return;
 	t0 = monotonic_ns();
 	ksyms_join(t);
+	/* detached with the others, in parallel */
+	for (int k = 0; k < t->nr_upcall_links && t->nr_links < 2 * HOOKS_MAX; k++)
+		t->links[t->nr_links++] = t->upcall_links[k];
+	t->nr_upcall_links = 0;
 	if (t->reqs)
 		munmap(t->reqs, t->reqs_len);
 	ring_buffer__free(t->rb);

@@ -21,8 +21,9 @@ struct tracer_opts {
 	__u32 target_tgid;	/* count only this process's requests (0: all) */
 	bool aggregate;		/* histograms, credits, bytes (latency, exporter) */
 	bool no_kdc;		/* latency: no Kerberos hooks (nothing diagnoses) */
-	bool ack_from_socket;	/* latency: ACKs read from the socket at the answer, no
-				 * hook per TCP segment (tcp_probe) unless for a KDC */
+	bool ack_from_socket;	/* ACKs read from the socket (at the answer, and on
+				 * the tick: tracer_sample_acks), no hook per packet
+				 * but while a Kerberos upcall runs */
 	__u32 ring_kb;		/* ring buffer size, a power of 2 >= 4 (0: default) */
 	const char *btf_file;	/* --btf: BTF for cifs (and vmlinux) for CO-RE */
 	bool quiet_btf;		/* no warning when there is no BTF for cifs */
@@ -48,6 +49,13 @@ struct snapshot;
 int tracer_snapshot(struct tracer *t, struct snapshot *s);
 /* Only the requests in flight (cheap: the table holds what is unanswered). */
 int tracer_snapshot_inflight(struct tracer *t, struct snapshot *s);
+/*
+ * ack_from_socket: have the kernel look at the sockets of requests sent
+ * more than min_age_ns ago and not yet ACKed (at most 96 a call).
+ */
+void tracer_sample_acks(struct tracer *t, __u64 min_age_ns);
+/* Housekeeping on the loop's tick: the per-packet hooks after an upcall. */
+void tracer_tick(struct tracer *t, __u64 now);
 /*
  * Requests that will never be answered, entered before before_ns: those of
  * a connection that reconnected (conn_id), or of a mount that failed (pid:

@@ -78,6 +78,7 @@ tool_start() {
 	none) TPID=; READY_MS=0; return 0 ;;
 	latency)  set -- "$CIFSTRACE" latency; marker="tracing the SMB client" ;;
 	diagnose) set -- "$CIFSTRACE" diagnose; marker="tracing the SMB client" ;;
+	exporter) set -- "$CIFSTRACE" exporter; marker="tracing the SMB client" ;;
 	events)   set -- "$CIFSTRACE" events --json; marker="tracing the SMB client" ;;
 	tcpdump)  set -- tcpdump -i lo -w "$B/out.pcap" -U port 445; marker="listening on"
 		  OUTS="$OUTS $B/out.pcap" ;;
@@ -241,8 +242,10 @@ fi
 # reach userspace? 3,000 request/response exchanges with an echo server on
 # loopback port 9999 (one established connection, so every segment goes
 # through the receive path tcp_probe sits on), with and without
-# `cifstrace events --json` (the mode that streams the most) and
-# `cifstrace latency` (no hook per segment).
+# `cifstrace events --json` (the mode that streams the most: tcp_probe
+# on every segment) and the modes that read ACKs from the socket and run
+# nothing per packet but while a Kerberos upcall runs: `diagnose`, the
+# exporter and `latency`.
 storm() {
 	local in0 in1 reply i
 	busybox nc -l -p 9999 -e cat >/dev/null 2>&1 &
@@ -294,8 +297,8 @@ echo
 segs=$(storm)
 dgrams=$(storm_udp)
 tcp_rows="" udp_rows=""
-# events: every hook it has; latency: no hook per TCP segment (ACKs read at the answer)
-for t in events latency; do
+# events: every hook it has; the others: no hook per packet (ACKs read from the socket)
+for t in events diagnose exporter latency; do
 	before=$(prog_ids)
 	tool_start $t
 	after=$(prog_ids)
@@ -312,7 +315,7 @@ for t in events latency; do
 	c1=$(tree_cpu_ns "$TPID")
 	tool_stop
 	lines=$(wc -l <"$B/out.stdout")
-	[ $t = events ] && name="cifstrace events --json" || name="cifstrace latency"
+	[ $t = events ] && name="cifstrace events --json" || name="cifstrace $t"
 	runs=$(( ${b1% *} - ${b0% *} )) ns=$(( ${b1#* } - ${b0#* } ))
 	tcp_rows+=$(awk -v t="$name" -v s="$segs2" -v r="$runs" -v n="$ns" -v l="$lines" -v c=$(( (c1 - c0) / 1000000 )) \
 		'BEGIN {printf "| %s | %d | %.2f | %.0f | %d | %d |\n", t, s, s ? r / s : 0, s ? n / s : 0, c, l}')$'\n'

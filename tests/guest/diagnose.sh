@@ -498,6 +498,11 @@ if want negotiate-no-response; then
 	fi
 	check "$name: live hung object: class negotiate-no-response, phase negotiate, share data" "$LIVE" \
 		'any($e[]; .outcome=="hung" and .class=="negotiate-no-response" and .phase=="negotiate" and .share=="\\\\127.0.0.1\\data")'
+	# live diagnose runs nothing per TCP segment: the ACK is read from the
+	# socket of the waiting request, on the tick
+	check "$name: live hung object: the server's TCP ACKed the NEGOTIATE (read from the socket)" "$LIVE" \
+		'any($e[]; .outcome=="hung" and (.summary|test("TCP stack acknowledged it")) and
+		 any(.evidence[]; test("acknowledged the NEGOTIATE .+ after it was sent")))'
 	check "$name: live final object: failed, negotiate-no-response, errno $errno" "$LIVE" \
 		"[\$e[] | select(.outcome!=\"hung\")] | length==1 and .[0].outcome==\"failed\" and .[0].class==\"negotiate-no-response\" and .[0].errno==$errno"
 fi
@@ -539,6 +544,8 @@ if want server-unresponsive; then
 		check "$name: live diagnose reported the established connection hung, then the reconnect" "$LIVE" \
 			'any($e[]; .kind=="reconnect" and .outcome=="hung" and .class=="server-unresponsive" and (.summary|test("has waited .* so far")))
 			 and any($e[]; .kind=="reconnect" and .outcome=="failed")'
+		check "$name: live diagnose: the server's TCP ACKed the waiting request (read from its socket)" "$LIVE" \
+			'any($e[]; .kind=="reconnect" and .outcome=="hung" and any(.evidence[]; test("TCP stack acknowledged the")))'
 		check "$name: live diagnose says when the connection came back and how long the share was down" "$LIVE" \
 			'any($e[]; .kind=="reconnect" and .outcome=="ok" and (.summary|test("came back .* after the client reconnected: session and tree re-established; .* was unavailable for")))'
 		"$CIFSTRACE" diagnose --input "$REC" --json >"$WORK/$name.diag.jsonl" 2>&1

@@ -79,9 +79,33 @@ kdc_check() {
 	check "$1" "$REC" ". as \$all | [\$e[] | select(.event==\"kdc\")] as \$k | $2"
 }
 
+# live_start NAME / live_check NAME 'OUTCOME CLASS REASON': a live `diagnose
+# -v` beside the recording. It runs nothing per packet (ACKs are read from
+# the socket) until an upcall starts: then, and only then, the hooks that
+# see the KDC's replies are attached, in time for the reply.
+live_start() {
+	LIVE=$WORK/$1.live.jsonl
+	attach "$1 (live)" "$LIVE.err" diagnose --json -v >"$LIVE" && live_pid=$TRACER_PID
+}
+live_check() {
+	local o c r
+	read -r o c r <<<"$2"
+	kill -INT "$live_pid" 2>/dev/null; wait "$live_pid"
+	grep -qE '^tcp_probe +[^ ]+ +upcalls' "$LIVE.err" &&
+		grep -qE '^__udp_enqueue_schedule_skb +[^ ]+ +upcalls' "$LIVE.err" &&
+		grep -q 'attached the per-packet hooks (an upcall started)' "$LIVE.err" &&
+		ok "$1: live diagnose: the per-packet hooks off until the upcall started, then attached" ||
+		not_ok "$1: live diagnose: the per-packet hooks off until the upcall started, then attached"
+	check "$1: live diagnose, with the KDC's reply: $o $c${r:+/$r}" "$LIVE" \
+		"[\$e[] | select(.outcome != \"hung\")] | length == 1 and .[0].outcome == \"$o\" and
+		 .[0].class == \"$c\" and (.[0].reason // \"\") == \"$r\""
+}
+
 if want krb-ok; then
 	kdestroy 2>/dev/null; kinit_alice
+	live_start krb-ok
 	record krb-ok "$UNC" /mnt/k "$OPTS"
+	live_check krb-ok "ok ok"
 	expect_errno krb-ok 0
 	kdc_check "krb-ok: the upcall's TGS-REQ answered by a TGS-REP from 127.0.0.2:88, no bytes of it kept" \
 		'any($k[]; .kind=="reply" and .msg=="TGS-REP" and .server_addr=="127.0.0.2:88" and (has("krb_error")|not))'
@@ -109,7 +133,9 @@ fi
 
 if want krb-alias; then
 	kdestroy 2>/dev/null; kinit_alice
+	live_start krb-alias
 	record krb-alias //files.example.test/krb /mnt/k "$OPTS"
+	live_check krb-alias "failed auth-kerberos spn-unknown"
 	expect_errno krb-alias 126
 	kdc_check "krb-alias: KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN for cifs/files.example.test, realm EXAMPLE.TEST" \
 		'any($k[]; .msg=="KRB-ERROR" and .error_name=="KDC_ERR_S_PRINCIPAL_UNKNOWN" and .principal=="cifs/files.example.test" and .realm=="EXAMPLE.TEST")'
