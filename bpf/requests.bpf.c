@@ -797,6 +797,18 @@ int BPF_PROG(tp_smb3_credit_timeout, __u64 currmid, __u64 conn_id)
 /* ------------------------------------------------- bytes per tree */
 
 /*
+ * A raw tracepoint's argument at byte offset off, one load the compiler
+ * keeps as written: two branches reading different arguments are
+ * otherwise merged into one load from a computed address, which the
+ * verifier refuses for the context.
+ */
+#define CTX_LOAD(ctx, off) ({							\
+	__u64 __v;								\
+	asm volatile("%0 = *(u64 *)(%1 + " #off ")" : "=r"(__v) : "r"(ctx));	\
+	__v;									\
+})
+
+/*
  * smb3_read_done / smb3_write_done(xid, fid, tid, sesid, offset, len);
  * 6.12 prepends two netfs ids (rw_arg_shift = 2).
  */
@@ -807,17 +819,20 @@ static __always_inline int count_io(__u64 *ctx, bool write)
 	struct ct_io *v;
 	__u64 len;
 
-	__u64 a[8] = {};
-	__u32 sh = rw_arg_shift ? 2 : 0;
-
 	/*
-	 * The argument positions depend on the kernel: copy the array rather
-	 * than index the context with a variable (the verifier forbids it).
+	 * The argument positions depend on the kernel, known at load: the
+	 * verifier follows the one branch taken (and allows the context only
+	 * as far as that one reads), no copy of the arguments.
 	 */
-	bpf_probe_read_kernel(a, (6 + sh) * sizeof(__u64), ctx);
-	k.tid = a[(2 + sh) & 7];
-	k.sesid = a[(3 + sh) & 7];
-	len = (__u32)a[(5 + sh) & 7];
+	if (rw_arg_shift) {
+		k.tid = CTX_LOAD(ctx, 32);
+		k.sesid = CTX_LOAD(ctx, 40);
+		len = (__u32)CTX_LOAD(ctx, 56);
+	} else {
+		k.tid = CTX_LOAD(ctx, 16);
+		k.sesid = CTX_LOAD(ctx, 24);
+		len = (__u32)CTX_LOAD(ctx, 40);
+	}
 	v = lookup_or_init(&io, &k, &zero_io);
 	if (!v)
 		return 0;

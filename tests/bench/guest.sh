@@ -10,7 +10,7 @@
 # while the workload runs (schedstat of every thread of the tool and its
 # children; loading is in the attach time), BPF program runs and
 # ns (kernel.bpf_stats_enabled, the programs the tool loaded), bytes the
-# tool wrote, lost events, peak RSS, time to attach, and the workload's wall
+# tool wrote, lost events, peak RSS and RSS while running, time to attach, and the workload's wall
 # time against no tracer. Then a loopback TCP storm on a non-SMB port with
 # and without cifstrace attached.
 #
@@ -117,9 +117,8 @@ tool_lost() {
 	esac
 }
 
-# tree_cpu_ns PID: CPU time (ns, from schedstat) of PID, its threads and
-# all its descendants: what the tool costs while the workload runs
-tree_cpu_ns() {
+# tree_pids PID: PID and all its descendants
+tree_pids() {
 	local pids=$1 p all="" kids
 	while [ -n "$pids" ]; do
 		all="$all $pids"
@@ -127,8 +126,22 @@ tree_cpu_ns() {
 		for p in $pids; do kids="$kids $(pgrep -P "$p" | tr '\n' ' ')"; done
 		pids=$(echo $kids)
 	done
-	for p in $all; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done |
+	echo $all
+}
+# tree_cpu_ns PID: CPU time (ns, from schedstat) of PID, its threads and
+# all its descendants: what the tool costs while the workload runs
+tree_cpu_ns() {
+	local p
+	for p in $(tree_pids "$1"); do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done |
 		awk '{n += $1} END {printf "%d", n}'
+}
+# tree_rss_kb PID: resident memory now (VmRSS) of the tool's processes (not
+# /usr/bin/time's, which is PID itself)
+tree_rss_kb() {
+	local p
+	for p in $(tree_pids "$1"); do
+		[ "$p" = "$1" ] || grep -h '^VmRSS:' /proc/"$p"/status 2>/dev/null
+	done | awk '{n += $2} END {printf "%d", n}'
 }
 
 prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort; }	# for comm
@@ -145,7 +158,7 @@ smb_ops() { awk '/^SMBs:/ {n += $2} END {print n+0}' /proc/fs/cifs/Stats; }
 
 # run_one WORKLOAD TOOL ROUND: one measurement, one raw row
 run_one() {
-	local w=$1 t=$2 r=$3 before after ids b0 b1 t0 t1 ops cpu rss bytes
+	local w=$1 t=$2 r=$3 before after ids b0 b1 t0 t1 ops cpu rss now_rss bytes
 	before=$(prog_ids)
 	tool_start "$t"
 	after=$(prog_ids)
@@ -159,6 +172,8 @@ run_one() {
 	"work_$w"
 	t1=$(now_ms)
 	[ -z "$TPID" ] || c1=$(tree_cpu_ns "$TPID")
+	now_rss=0
+	[ -z "$TPID" ] || now_rss=$(tree_rss_kb "$TPID")
 	ops=$(smb_ops)
 	# shellcheck disable=SC2086
 	b1=$(bpf_totals $ids)
@@ -169,9 +184,9 @@ run_one() {
 	[ -z "$TPID" ] || read -r _ _ rss <"$B/time"
 	# shellcheck disable=SC2086
 	bytes=$(cat $OUTS 2>/dev/null | wc -c)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$r" "$ops" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$r" "$ops" \
 		$((t1 - t0)) "$cpu" $(( ${b1% *} - ${b0% *} )) $(( ${b1#* } - ${b0#* } )) \
-		"$bytes" "$(tool_lost "$t")" "$rss" "$READY_MS" | tee -a "$RAW" | sed 's/^/# raw /'
+		"$bytes" "$(tool_lost "$t")" "$rss" "$READY_MS" "$now_rss" | tee -a "$RAW" | sed 's/^/# raw /'
 }
 
 echo "# bench: $(uname -r), $NCPU vCPUs (qemu TCG: emulated CPU, compare ratios, not absolutes)"
@@ -198,8 +213,8 @@ table() {
 	echo
 	echo "### $w workload (medians of $ROUNDS rounds)"
 	echo
-	echo "| tool | SMB ops | tracer CPU ms / 1k ops | BPF runs / op | BPF ns / op | bytes / op | lost | peak RSS MB | attach s | workload time vs none |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| tool | SMB ops | tracer CPU ms / 1k ops | BPF runs / op | BPF ns / op | bytes / op | lost | peak RSS MB | RSS MB running | attach s | workload time vs none |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	awk -F'\t' -v w="$w" -v order="$TOOLS" '
 	function median(a, n,   i, j, t) {
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -213,6 +228,7 @@ table() {
 		ns[k, n[k]] = $4 ? $8 / $4 : 0
 		by[k, n[k]] = $4 ? $9 / $4 : 0
 		lost[k] = $10; rss[k, n[k]] = $11 / 1024; att[k, n[k]] = $12 / 1000
+		nrss[k, n[k]] = $13 / 1024
 	}
 	function med(arr, k,   i, a) { for (i = 1; i <= n[k]; i++) a[i] = arr[k, i]; return median(a, n[k]) }
 	END {
@@ -221,14 +237,15 @@ table() {
 		for (i = 1; i <= m; i++) {
 			k = names[i]; if (!(k in n)) continue
 			if (k == "none") {
-				printf "| no tracer | %d | - | - | - | - | - | - | - | 1.00 |\n", med(ops, k)
+				printf "| no tracer | %d | - | - | - | - | - | - | - | - | 1.00 |\n", med(ops, k)
 				continue
 			}
 			nobpf = (k == "tcpdump" || k == "trace-cmd")
-			printf "| %s | %d | %.1f | %s | %s | %.0f | %s | %.1f | %.2f | %s |\n", k, med(ops, k),
+			printf "| %s | %d | %.1f | %s | %s | %.0f | %s | %.1f | %.1f | %.2f | %s |\n", k, med(ops, k),
 				med(cpu, k), nobpf ? "-" : sprintf("%.2f", med(runs, k)),
 				nobpf ? "-" : sprintf("%.0f", med(ns, k)), med(by, k), lost[k],
-				med(rss, k), med(att, k), base ? sprintf("%.2f", med(wall, k) / base) : "-"
+				med(rss, k), med(nrss, k), med(att, k),
+				base ? sprintf("%.2f", med(wall, k) / base) : "-"
 		}
 	}' "$RAW"
 }
