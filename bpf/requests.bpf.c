@@ -242,11 +242,25 @@ static __always_inline void ack_time(struct ct_req *r, struct tcp_sock *tp, __u6
 	r->ack_with_data = 0;
 }
 
+/* Has the server's TCP acknowledged request r's last byte? */
+static __always_inline bool ack_passed(struct ct_req *r, struct tcp_sock *tp)
+{
+	return (__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) >= 0;
+}
+
+/* A mount-phase request's ACK, streamed as tcp_probe would (at its time). */
+static __always_inline void ack_stream(struct ct_req *r, __u64 conn_id)
+{
+	if (r->acked_ns && r->stream)
+		emit_ack(conn_id, r->key.mid, r->key.sesid,
+			 ACK_CMD_LATENCY(r->cmd, r->acked_ns - r->sent_ns), r->acked_ns);
+}
+
 /*
  * ack_from_socket (latency, diagnose, the exporter, run): no hook runs per
  * TCP segment, so a request's ACK is read from its socket when its answer
- * comes. snd_una past its last byte: ACKed, at ack_time(). If no segment without data came since the send, that ACK rode on data,
- * most likely the answer itself: network and server are one figure, as
+ * comes. snd_una past its last byte: ACKed, at ack_time(). If no segment
+ * without data came since the send, that ACK rode on data, most likely the answer itself: network and server are one figure, as
  * with tcp_probe's with_data. Exact for one request at a time on a
  * connection; with several in flight a later ACK can stand for an earlier
  * request's (network time then includes some of the server's).
@@ -256,7 +270,7 @@ static __always_inline void ack_sample(struct ct_req *r, __u64 now)
 	struct tcp_sock *tp = (struct tcp_sock *)r->sk;
 	__u32 pure;
 
-	if ((__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) < 0)
+	if (!ack_passed(r, tp))
 		return;
 	if (bpf_core_field_offset(tp->data_segs_in) == bpf_core_field_offset(tp->segs_in) + 4) {
 		/* neighbours on every kernel so far: one read for both */
@@ -297,12 +311,10 @@ __noinline int ack_probe_one(__u64 slot)
 		return 0;
 	tp = (struct tcp_sock *)r->sk;
 	now = bpf_ktime_get_ns();
-	if ((__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) < 0)
+	if (!ack_passed(r, tp))
 		return 0;
 	ack_time(r, tp, now);
-	if (r->acked_ns && r->stream)
-		emit_ack(r->conn_id, r->key.mid, r->key.sesid,
-			 ACK_CMD_LATENCY(r->cmd, r->acked_ns - r->sent_ns), r->acked_ns);
+	ack_stream(r, r->conn_id);
 	return 0;
 }
 
@@ -376,10 +388,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	}
 	if (ack_from_socket && r->sk && !r->acked_ns) {
 		ack_sample(r, now);
-		/* what tcp_probe would have streamed, before the answer */
-		if (r->acked_ns && stream)
-			emit_ack(hk.conn_id, mid, sesid,
-				 ACK_CMD_LATENCY(cmd, r->acked_ns - r->sent_ns), r->acked_ns);
+		ack_stream(r, hk.conn_id);	/* before the answer */
 	}
 	if (aggregate)
 		account(sesid, now, (__u64)hk.tid << 32 | (err ? RSP_ERR : 0) | hk.cmd,
@@ -618,9 +627,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 				/* ACKed during the send (loopback): as tcp_probe would */
 				if ((__s32)(snd_una - end_seq) >= 0) {
 					r->acked_ns = now;
-					if (stream)
-						emit_ack(conn_id, ts->key[i].mid, ts->key[i].sesid,
-							 ACK_CMD_LATENCY(ts->cmd[i], 0), now);
+					ack_stream(r, conn_id);
 				}
 				r->sk = skey;
 				r->end_seq = end_seq;

@@ -174,7 +174,7 @@ int BPF_PROG(tp_tcp_receive_reset, struct sock *sk)
 /*
  * An ACK of a mount-phase request, streamed: hang evidence needs it live.
  * cmd_latency: cmd << 48 | send -> ACK in ns (under 78 hours); at: when
- * the ACK came, 0 for now.
+ * the ACK came.
  */
 __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u64 cmd_latency, __u64 at)
 {
@@ -182,8 +182,7 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u64 cmd_latency
 
 	if (!e)
 		return 0;
-	if (at)
-		e->ts_ns = at;
+	e->ts_ns = at;
 	e->mid = mid;
 	e->sesid = sesid;
 	e->cmd = cmd_latency >> 48;
