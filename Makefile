@@ -37,7 +37,7 @@ TOOL_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf
 # The pipeline, one file per job: hooks -> stream -> renderers.
 CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c user/stream.c \
 	     user/event_json.c user/snapshot.c user/latency.c user/attempts.c user/diagnosis.c user/render_diagnosis.c \
-	     user/metrics.c user/http.c user/krb.c
+	     user/metrics.c user/http.c user/krb.c user/kbtf.c
 TOOL_SRCS := user/main.c user/cmd_events.c user/cmd_record.c user/cmd_diagnose.c user/cmd_latency.c user/cmd_exporter.c user/cmd_run.c user/cmd_check.c user/live.c user/tracer.c user/hooks.c \
 	     user/privileges.c user/corebtf.c
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))

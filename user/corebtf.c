@@ -82,14 +82,11 @@ int core_btf_open(struct core_btf *c, const char *release, const char *file)
 
 		if (strcmp(b->release, release))
 			continue;
-		c->fd = memfd_create("cifstrace-btf", MFD_CLOEXEC);
-		if (c->fd < 0 || write(c->fd, b->data, b->size) != (ssize_t)b->size) {
+		if (core_btf_stage(c, b->data, b->size)) {
 			fprintf(stderr, "cifstrace: cannot stage the built-in BTF for %s: %s\n",
 				release, strerror(errno));
-			core_btf_close(c);
 			return 2;
 		}
-		snprintf(c->path, sizeof(c->path), "/proc/self/fd/%d", c->fd);
 		c->source = CORE_BTF_EMBEDDED;
 		c->release = b->release;
 		btf = btf__new(b->data, b->size);
@@ -98,6 +95,22 @@ int core_btf_open(struct core_btf *c, const char *release, const char *file)
 		break;
 	}
 	return 0;
+}
+
+int core_btf_stage(struct core_btf *c, const void *data, size_t size)
+{
+	int err;
+
+	core_btf_close(c);
+	c->fd = memfd_create("cifstrace-btf", MFD_CLOEXEC);
+	if (c->fd >= 0 && write(c->fd, data, size) == (ssize_t)size) {
+		snprintf(c->path, sizeof(c->path), "/proc/self/fd/%d", c->fd);
+		return 0;
+	}
+	err = errno ? errno : EIO;
+	core_btf_close(c);
+	errno = err;
+	return -1;
 }
 
 void core_btf_close(struct core_btf *c)

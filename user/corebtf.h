@@ -24,7 +24,7 @@ extern const struct embedded_btf embedded_btfs[];
 extern const int nr_embedded_btfs;
 
 enum core_btf_source {
-	CORE_BTF_KERNEL,	/* /sys/kernel/btf/cifs: nothing to add */
+	CORE_BTF_KERNEL,	/* /sys/kernel/btf/cifs: the minimal BTF made from it */
 	CORE_BTF_EMBEDDED,	/* built in, for this release */
 	CORE_BTF_FILE,		/* --btf FILE */
 	CORE_BTF_NONE,		/* no BTF for cifs: tracepoint facts only */
@@ -45,6 +45,12 @@ struct core_btf {
  * prints one line and returns 2 when FILE cannot be used.
  */
 int core_btf_open(struct core_btf *c, const char *release, const char *file);
+/*
+ * Hand libbpf data as the custom BTF (a memfd; path names it): the built-in
+ * copy, or the minimal BTF made from the kernel's (kbtf.h). 0, or -1 and
+ * errno.
+ */
+int core_btf_stage(struct core_btf *c, const void *data, size_t size);
 void core_btf_close(struct core_btf *c);
 /* One line for humans: where the BTF for cifs comes from. */
 const char *core_btf_describe(const struct core_btf *c, char *buf, size_t len);

@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "hooks.h"
+#include "kbtf.h"
 
 const struct hook hooks[] = {
 	/* cifs tracepoints: the wire facts, on every kernel since 5.10 */
@@ -93,14 +94,13 @@ const struct hook hooks[] = {
 const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
 
 struct kernel_offer {
-	struct btf *vmlinux;
-	struct btf *cifs;	/* module BTF, NULL on kernels without it */
+	struct kbtf *kb;	/* the kernel's BTF and cifs's, raw; NULL if unreadable */
 	struct ksyms ks;	/* read only if BTF lacks a function */
 	bool pre_fsctx;		/* cifs mounts with struct smb_vol (5.10) */
 	int cifs_fd;		/* a descriptor of cifs's BTF object, or -1 */
 	bool nargs_known;
 	int nargs[HOOKS_MAX];		/* per hook: its BTF prototype's arguments, -1 absent */
-	__u32 btf_id[HOOKS_MAX];	/* the function's BTF id, in cifs's or the kernel's */
+	__u32 btf_id[HOOKS_MAX];	/* the function's (tp_btf: btf_trace_<name>'s) BTF id */
 };
 
 const char *tracefs_dir(void)
@@ -222,16 +222,17 @@ void ksyms_free(struct ksyms *ks)
 /*
  * The kernel's BTF and cifs's, found among the kernel's BTF objects as
  * libbpf's btf__load_module_btf() finds a module's, with a descriptor of
- * cifs's (fentry and fexit on its functions name it). The kernel's comes
- * in one system call this way: sysfs gives its file a page per read (a
- * thousand reads and more). Before 5.11 a BTF object has no name: the
- * kernel's is then read from sysfs, and there is no cifs BTF.
+ * cifs's (fentry and fexit on its functions name it), read raw (kbtf.h).
+ * The kernel's comes in one system call this way: sysfs gives its file a
+ * page per read (a thousand reads and more). Before 5.11 a BTF object has
+ * no name: the kernel's is then read from sysfs, and there is no cifs BTF.
  */
 static void load_kernel_btfs(struct kernel_offer *k)
 {
-	__u32 id = 0, vmlinux_id = 0, cifs_id = 0;
+	__u32 id = 0;
+	int vmlinux_fd = -1;
 
-	while (!bpf_btf_get_next_id(id, &id) && (!vmlinux_id || !cifs_id)) {
+	while (!bpf_btf_get_next_id(id, &id) && (vmlinux_fd < 0 || k->cifs_fd < 0)) {
 		char name[64] = "";
 		struct bpf_btf_info info = { .name = (__u64)(unsigned long)name,
 					     .name_len = sizeof(name) };
@@ -241,25 +242,21 @@ static void load_kernel_btfs(struct kernel_offer *k)
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf) {
-			if (!strcmp(name, "vmlinux"))
-				vmlinux_id = id;
-			else if (!strcmp(name, "cifs") && k->cifs_fd < 0) {
-				cifs_id = id;
+			if (!strcmp(name, "vmlinux") && vmlinux_fd < 0) {
+				vmlinux_fd = fd;
+				continue;
+			} else if (!strcmp(name, "cifs") && k->cifs_fd < 0) {
 				k->cifs_fd = fd;
 				continue;
 			}
 		}
 		close(fd);
 	}
-	/* (libbpf 1.x returns NULL on errors) */
-	k->vmlinux = vmlinux_id ? btf__load_from_kernel_by_id(vmlinux_id) : NULL;
-	if (!k->vmlinux)
-		k->vmlinux = btf__load_vmlinux_btf();
-	if (k->vmlinux && cifs_id)
-		k->cifs = btf__load_from_kernel_by_id_split(cifs_id, k->vmlinux);
-	if (!k->cifs) {
-		if (k->cifs_fd >= 0)
-			close(k->cifs_fd);
+	k->kb = kbtf_read(vmlinux_fd, vmlinux_fd >= 0 ? k->cifs_fd : -1);
+	if (vmlinux_fd >= 0)
+		close(vmlinux_fd);
+	if ((!k->kb || !kbtf_has_cifs(k->kb)) && k->cifs_fd >= 0) {
+		close(k->cifs_fd);
 		k->cifs_fd = -1;
 	}
 }
@@ -280,56 +277,51 @@ void free_offer(struct kernel_offer *k)
 {
 	if (!k)
 		return;
-	btf__free(k->cifs);
-	btf__free(k->vmlinux);
+	kbtf_free(k->kb);
 	if (k->cifs_fd >= 0)
 		close(k->cifs_fd);
 	ksyms_free(&k->ks);
 	free(k);
 }
 
-static int func_nargs(const struct btf *b, int id)
-{
-	const struct btf_type *t = btf__type_by_id(b, btf__type_by_id(b, id)->type);
-
-	return t ? btf_vlen(t) : -1;
-}
-
 /*
- * Every hook's argument count from BTF, -1 where BTF has no such function.
- * libbpf's search by name walks every type, the kernel's 100,000 and more
- * before cifs's own: cifs's functions are found in one walk of cifs's
- * types, the kernel's few with one search each.
+ * Every hook's BTF id and argument count, -1 where BTF has no such
+ * function: cifs's functions in cifs's types, the kernel's and the BTF
+ * tracepoints' types (btf_trace_<name>) in all, one walk each.
  */
 static void find_nargs(struct kernel_offer *k)
 {
+	const char *names[2][HOOKS_MAX];
+	char tp[HOOKS_MAX][64];
+	int kinds[2][HOOKS_MAX], at[2][HOOKS_MAX], n[2] = {}, nargs[HOOKS_MAX];
+	__u32 ids[HOOKS_MAX];
+
 	k->nargs_known = true;
 	for (int i = 0; i < nr_hooks; i++) {
-		k->nargs[i] = -1;
-		if (hooks[i].kind == HOOK_FUNC && (hooks[i].flags & HOOK_VMLINUX) && k->vmlinux) {
-			int id = btf__find_by_name_kind(k->vmlinux, hooks[i].name, BTF_KIND_FUNC);
+		int w = !(hooks[i].flags & HOOK_VMLINUX);	/* 0: all types, 1: cifs's */
 
-			if (id > 0) {
-				k->nargs[i] = func_nargs(k->vmlinux, id);
-				k->btf_id[i] = id;
-			}
+		k->nargs[i] = -1;
+		if (hooks[i].kind == HOOK_TP && (hooks[i].flags & HOOK_TP_BTF)) {
+			snprintf(tp[i], sizeof(tp[i]), "btf_trace_%s", hooks[i].name);
+			names[0][n[0]] = tp[i];
+			kinds[0][n[0]] = BTF_KIND_TYPEDEF;
+			at[0][n[0]++] = i;
+		} else if (hooks[i].kind == HOOK_FUNC) {
+			names[w][n[w]] = hooks[i].name;
+			kinds[w][n[w]] = BTF_KIND_FUNC;
+			at[w][n[w]++] = i;
 		}
 	}
-	if (!k->cifs)
+	if (!k->kb)
 		return;
-	for (__u32 id = btf__type_cnt(k->vmlinux); id < btf__type_cnt(k->cifs); id++) {
-		const struct btf_type *t = btf__type_by_id(k->cifs, id);
-		const char *name;
-
-		if (!btf_is_func(t))
-			continue;
-		name = btf__name_by_offset(k->cifs, t->name_off);
-		for (int i = 0; i < nr_hooks; i++)
-			if (hooks[i].kind == HOOK_FUNC && !(hooks[i].flags & HOOK_VMLINUX) &&
-			    name && !strcmp(hooks[i].name, name)) {
-				k->nargs[i] = func_nargs(k->cifs, id);
-				k->btf_id[i] = id;
-			}
+	for (int w = 0; w < 2; w++) {
+		if (w && !kbtf_has_cifs(k->kb))
+			break;
+		kbtf_find(k->kb, n[w], names[w], kinds[w], w, ids, nargs);
+		for (int j = 0; j < n[w]; j++) {
+			k->btf_id[at[w][j]] = ids[j];
+			k->nargs[at[w][j]] = nargs[j];
+		}
 	}
 }
 
@@ -341,21 +333,25 @@ static int btf_nargs(struct kernel_offer *k, const struct hook *h)
 	return k->nargs[h - hooks];
 }
 
+int offer_core_btf(struct kernel_offer *k, const struct btf *local, void **out, size_t *size)
+{
+	return k->kb ? kbtf_minimal(k->kb, local, out, size) : -ENOENT;
+}
+
 /*
- * What libbpf would search the kernel's BTF for again, handed over.
+ * What libbpf would search the kernel's BTF for, handed over.
  *
- * libbpf parses the kernel's BTF (4 MB and more, read a page per system
- * call from sysfs, the file and its copy held at once) for each object it
- * loads, and its API takes no BTF already parsed: the link wraps libbpf's
- * calls to btf__load_vmlinux_btf() (-Wl,--wrap, see the Makefile) so that
- * the copy probe_kernel() parsed is used. libbpf owns and frees it; a
- * second load parses anew.
- *
- * And for fentry/fexit on a module's function libbpf walks every type of
- * the kernel's BTF and then of each module's (the kernel's again with
- * each, libbpf 1.1): a fifth of a second in an emulated guest for one
- * cifs function. probe_kernel() found it in one walk of cifs's types, so
- * those sections get a handler that names the function's BTF id.
+ * libbpf 1.1 parses the kernel's BTF (4 MB and more, the bytes and its copy
+ * held at once) for each object it loads with a tracing program, to find
+ * the BTF id each fentry, fexit and tp_btf program attaches to; for one on
+ * a module's function it walks every type of the kernel's BTF and then of
+ * each module's (a fifth of a second in an emulated guest). probe_kernel()
+ * found those ids in one walk of the raw BTF, so those sections get a
+ * handler that names the id, and where CO-RE reads a custom BTF (the
+ * minimal one, or --btf, or the built-in one) the kernel's BTF that libbpf
+ * asks for is an empty one: the link wraps libbpf's calls to
+ * btf__load_vmlinux_btf() (-Wl,--wrap, see the Makefile). libbpf owns and
+ * frees it; a second load parses the kernel's anew.
  */
 static struct btf *vmlinux_handover;
 static struct {
@@ -388,30 +384,36 @@ static int target_attach(const struct bpf_program *prog, long hook, struct bpf_l
 	return libbpf_get_error(*link);
 }
 
-void hand_over_btf(struct kernel_offer *k)
+void hand_over_btf(struct kernel_offer *k, bool custom_core)
 {
 	static bool registered[HOOKS_MAX];
 
 	if (!k->nargs_known)
 		find_nargs(k);
 	for (int i = 0; i < nr_hooks; i++) {
-		static const char *const kinds[] = { "fentry", "fexit" };
+		static const struct {
+			const char *prefix;
+			enum bpf_attach_type type;
+		} secs[2][2] = {
+			{ { "fentry", BPF_TRACE_FENTRY }, { "fexit", BPF_TRACE_FEXIT } },
+			{ { "tp_btf", BPF_TRACE_RAW_TP } },
+		};
+		int tp = hooks[i].kind == HOOK_TP;
 		LIBBPF_OPTS(libbpf_prog_handler_opts, ho, .cookie = i,
 			    .prog_prepare_load_fn = target_prepare,
 			    .prog_attach_fn = target_attach);
 
-		if (hooks[i].kind != HOOK_FUNC || !k->btf_id[i] ||
-		    (!(hooks[i].flags & HOOK_VMLINUX) && k->cifs_fd < 0))
+		if (!k->btf_id[i] || (hooks[i].kind == HOOK_FUNC && !(hooks[i].flags & HOOK_VMLINUX) &&
+				      k->cifs_fd < 0))
 			continue;
 		targets[i].id = k->btf_id[i];
-		targets[i].fd = hooks[i].flags & HOOK_VMLINUX ? 0 : k->cifs_fd;
+		targets[i].fd = tp || (hooks[i].flags & HOOK_VMLINUX) ? 0 : k->cifs_fd;
 		/* handlers are the process's: registered once, kept */
-		for (int j = 0; j < 2 && !registered[i]; j++) {
+		for (int j = 0; j < 2 && secs[tp][j].prefix && !registered[i]; j++) {
 			char sec[128];
 
-			snprintf(sec, sizeof(sec), "%s/%s", kinds[j], hooks[i].name);
-			libbpf_register_prog_handler(sec, BPF_PROG_TYPE_TRACING,
-						     j ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, &ho);
+			snprintf(sec, sizeof(sec), "%s/%s", secs[tp][j].prefix, hooks[i].name);
+			libbpf_register_prog_handler(sec, BPF_PROG_TYPE_TRACING, secs[tp][j].type, &ho);
 		}
 		registered[i] = true;
 	}
@@ -420,11 +422,8 @@ void hand_over_btf(struct kernel_offer *k)
 	cifs_fd = k->cifs_fd;
 	k->cifs_fd = -1;
 
-	btf__free(k->cifs);	/* split on the kernel's: goes first */
-	k->cifs = NULL;
 	btf__free(vmlinux_handover);
-	vmlinux_handover = k->vmlinux;
-	k->vmlinux = NULL;
+	vmlinux_handover = k->kb && custom_core ? btf__new_empty() : NULL;
 }
 
 void hand_over_done(void)
@@ -466,8 +465,12 @@ enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allo
 		return MODE_NONE;
 	if ((h->flags & HOOK_PATH) && !tp_has_field(h->system, h->name, "path"))
 		return MODE_NONE;
-	if (h->kind == HOOK_TP)
-		return allow_fentry && (h->flags & HOOK_TP_BTF) ? MODE_TP_BTF : MODE_TP;
+	if (h->kind == HOOK_TP) {
+		/* tp_btf where its type is there (without BTF read, libbpf looks) */
+		bool typed = !k->kb || (btf_nargs(k, h), k->btf_id[h - hooks]);
+
+		return allow_fentry && (h->flags & HOOK_TP_BTF) && typed ? MODE_TP_BTF : MODE_TP;
+	}
 	if ((h->flags & HOOK_PRE_FSCTX) && !k->pre_fsctx)
 		return MODE_NONE;
 	if ((h->flags & HOOK_PRE_CONN_ID) && tp_has_field("cifs", "smb3_reconnect", "conn_id"))

@@ -96,12 +96,18 @@ bool offer_ksyms(const struct kernel_offer *k, struct ksyms *out);
 struct kernel_offer *probe_kernel(bool pre_fsctx);
 void free_offer(struct kernel_offer *k);
 /*
- * Before the BPF object is opened: give libbpf what it would search the
- * kernel's BTF for again (the parsed BTF itself, the BTF ids of the
- * functions fentry/fexit attach to). hand_over_done() after loading
- * drops what no load took.
+ * The minimal BTF for CO-RE on this kernel (kbtf_minimal(): local is the
+ * BPF object's BTF), or -errno.
  */
-void hand_over_btf(struct kernel_offer *k);
+struct btf;
+int offer_core_btf(struct kernel_offer *k, const struct btf *local, void **out, size_t *size);
+/*
+ * Before the BPF object is opened: give libbpf what it would search the
+ * kernel's BTF for (the BTF ids fentry, fexit and tp_btf programs attach
+ * to; with custom_core, CO-RE reads a custom BTF, an empty kernel BTF).
+ * hand_over_done() after loading drops what no load took.
+ */
+void hand_over_btf(struct kernel_offer *k, bool custom_core);
 void hand_over_done(void);
 /* The best mode for hook h; fentry only if allow_fentry. */
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry);

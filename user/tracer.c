@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "array.h"
 #include "cifstrace.skel.h"
 #include "corebtf.h"
 #include "hooks.h"
+#include "kbtf.h"
 #include "privileges.h"
 #include "snapshot.h"
 #include "tracer.h"
@@ -229,6 +231,28 @@ static void hists_size(struct tracer *t)
 		n /= 2;
 	bpf_map__set_max_entries(t->skel->maps.hists, n);
 	t->skel->rodata->hist_mask = n - 1;
+}
+
+/*
+ * The minimal BTF for CO-RE (kbtf.h), cut from the kernel's for the types
+ * this object reads, staged for libbpf as btf_custom_path. If it cannot be
+ * made, libbpf reads the kernel's BTF itself: slower, same result.
+ */
+static void stage_minimal_btf(struct tracer *t, struct kernel_offer *k)
+{
+	size_t elf_size, size;
+	const void *elf = cifstrace_bpf__elf_bytes(&elf_size);
+	struct btf *local = kbtf_of_elf(elf, elf_size);
+	void *data = NULL;
+	int err = local ? offer_core_btf(k, local, &data, &size) : -EINVAL;
+
+	if (!err && core_btf_stage(&t->core, data, size))
+		err = -errno;
+	if (err && verbose)
+		fprintf(stderr, "cifstrace: no minimal BTF (%s): libbpf reads the kernel's\n",
+			strerror(-err));
+	free(data);
+	btf__free(local);
 }
 
 /* Open the skeleton, set each hook's programs to load, set the config, load. */
@@ -519,10 +543,13 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	t->ack_from_socket = opts->ack_from_socket;
 	t->paths = opts->paths || opts->emit_requests || opts->slow_ns;
 	choose_modes(k, t, &md);
+	/* CO-RE from the minimal BTF where the kernel's own is what it reads */
+	if (t->core.source == CORE_BTF_KERNEL || t->core.source == CORE_BTF_NONE)
+		stage_minimal_btf(t, k);
 	/* the kernel's memory map for KDC replies: read while the object loads */
 	if (!opts->no_kdc && !offer_ksyms(k, &t->ks))
 		t->ksyms_started = !pthread_create(&t->ksyms, NULL, find_ksyms, t);
-	hand_over_btf(k);
+	hand_over_btf(k, t->core.path[0]);
 	free_offer(k);
 	t1 = monotonic_ns();
 
