@@ -333,9 +333,20 @@ static int btf_nargs(struct kernel_offer *k, const struct hook *h)
 	return k->nargs[h - hooks];
 }
 
-int offer_core_btf(struct kernel_offer *k, const struct btf *local, void **out, size_t *size)
+/* Its BTF id: a function's, a BTF tracepoint's type; 0 if absent. */
+static __u32 btf_id(struct kernel_offer *k, const struct hook *h)
 {
-	return k->kb ? kbtf_minimal(k->kb, local, out, size) : -ENOENT;
+	if (!k->nargs_known)
+		find_nargs(k);
+	return k->btf_id[h - hooks];
+}
+
+int offer_core_btf(struct kernel_offer *k, const struct btf *local, bool with_cifs, void **out,
+		   size_t *size)
+{
+	if (!k->kb || (with_cifs && !kbtf_has_cifs(k->kb)))
+		return -ENOENT;
+	return kbtf_minimal(k->kb, local, out, size);
 }
 
 /*
@@ -466,8 +477,8 @@ enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allo
 	if ((h->flags & HOOK_PATH) && !tp_has_field(h->system, h->name, "path"))
 		return MODE_NONE;
 	if (h->kind == HOOK_TP) {
-		/* tp_btf where its type is there (without BTF read, libbpf looks) */
-		bool typed = !k->kb || (btf_nargs(k, h), k->btf_id[h - hooks]);
+		/* tp_btf where its type is there (if no BTF was read, libbpf looks) */
+		bool typed = !k->kb || btf_id(k, h);
 
 		return allow_fentry && (h->flags & HOOK_TP_BTF) && typed ? MODE_TP_BTF : MODE_TP;
 	}

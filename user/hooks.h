@@ -97,10 +97,12 @@ struct kernel_offer *probe_kernel(bool pre_fsctx);
 void free_offer(struct kernel_offer *k);
 /*
  * The minimal BTF for CO-RE on this kernel (kbtf_minimal(): local is the
- * BPF object's BTF), or -errno.
+ * BPF object's BTF), or -errno; -ENOENT if the kernel's BTF (with_cifs:
+ * and cifs's) was not read.
  */
 struct btf;
-int offer_core_btf(struct kernel_offer *k, const struct btf *local, void **out, size_t *size);
+int offer_core_btf(struct kernel_offer *k, const struct btf *local, bool with_cifs, void **out,
+		   size_t *size);
 /*
  * Before the BPF object is opened: give libbpf what it would search the
  * kernel's BTF for (the BTF ids fentry, fexit and tp_btf programs attach

@@ -244,7 +244,8 @@ static void stage_minimal_btf(struct tracer *t, struct kernel_offer *k)
 	const void *elf = cifstrace_bpf__elf_bytes(&elf_size);
 	struct btf *local = kbtf_of_elf(elf, elf_size);
 	void *data = NULL;
-	int err = local ? offer_core_btf(k, local, &data, &size) : -EINVAL;
+	bool with_cifs = t->core.source == CORE_BTF_KERNEL;
+	int err = local ? offer_core_btf(k, local, with_cifs, &data, &size) : -EINVAL;
 
 	if (!err && core_btf_stage(&t->core, data, size))
 		err = -errno;
