@@ -37,9 +37,9 @@ TOOL_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf
 # The pipeline, one file per job: hooks -> stream -> renderers.
 CORE_SRCS := user/ntstatus.c user/names.c user/escape.c user/render_text.c user/stream.c \
 	     user/event_json.c user/snapshot.c user/latency.c user/attempts.c user/diagnosis.c user/render_diagnosis.c \
-	     user/metrics.c user/http.c user/krb.c user/kbtf.c
+	     user/metrics.c user/http.c user/krb.c
 TOOL_SRCS := user/main.c user/cmd_events.c user/cmd_record.c user/cmd_diagnose.c user/cmd_latency.c user/cmd_exporter.c user/cmd_run.c user/cmd_check.c user/live.c user/tracer.c user/hooks.c \
-	     user/privileges.c user/corebtf.c
+	     user/privileges.c user/corebtf.c user/kbtf.c
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
 
@@ -96,9 +96,11 @@ $(OUTPUT)/btfflat: btf/btfflat.c | $(OUTPUT)
 btf: deps
 	@btf/mkbtf.sh
 
-# Unit tests link the pure userspace pieces only: no BPF, no root.
-$(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)
-	$(CC) $(CFLAGS) $< $(CORE_OBJS) $(STATIC_LIBS) -lcmocka -o $@
+# Unit tests link the pure userspace pieces only (and the raw BTF reader,
+# which reads files): no BPF, no root.
+UNIT_OBJS := $(CORE_OBJS) $(OUTPUT)/kbtf.o
+$(OUTPUT)/tests/%: tests/unit/%.c $(UNIT_OBJS) | $(OUTPUT)
+	$(CC) $(CFLAGS) $< $(UNIT_OBJS) $(STATIC_LIBS) -lcmocka -o $@
 
 unit-test: deps $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
