@@ -23,7 +23,7 @@ static const struct argp_option live_options[] = {
 	{ "port", LIVE_OPT_PORT, "PORT", 0,
 	  "Also treat TCP PORT as SMB (used only where cifs functions cannot be hooked)", 0 },
 	{ "ring-kb", LIVE_OPT_RING, "KB", 0,
-	  "Ring buffer size in KiB, a power of 2 from 4 (default 1024, 4096 with every request)", 0 },
+	  "Ring buffer size in KiB, a power of 2 from 4 (default 1024, 2048 with every request)", 0 },
 	{ "btf", LIVE_OPT_BTF, "FILE", 0,
 	  "BTF for cifs and vmlinux (make btf), for a kernel without BTF for cifs that "
 	  "cifstrace does not know", 0 },
