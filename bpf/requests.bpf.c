@@ -26,22 +26,6 @@
 
 static const __u64 zero_count;
 
-/* libbpf-tools' log2l: floor(log2(v)), 0 for 0 */
-static __always_inline __u32 log2l(__u64 v)
-{
-	__u32 r = 0;
-
-	for (int i = 0; i < 6; i++) {
-		__u32 shift = 32 >> i;
-
-		if (v >> shift) {
-			v >>= shift;
-			r += shift;
-		}
-	}
-	return r;
-}
-
 /* Global, so a loop over a compound's requests stays cheap to verify. */
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
 			    __u64 enter_ns)
@@ -185,15 +169,14 @@ __noinline int account(__u64 sesid, __u64 now, __u64 tid_err_cmd, __u64 status_s
 	if (!r || !r->enter_ns || now < r->enter_ns)
 		return 0;
 	latency = now - r->enter_ns;
-	split_of(sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
 	h = hist_get(&hk);
 	if (!h) {
 		stat_inc(CT_STAT_HIST_FULL);
 		return 0;
 	}
-	slot = log2l(latency / 1000);
-	if (slot >= CT_HIST_SLOTS)
-		slot = CT_HIST_SLOTS - 1;
+	/* after the lookup: its exits and the split's do not multiply */
+	split_of(sp, r->enter_ns, r->sent_ns, r->acked_ns, r->ack_with_data, now);
+	slot = ct_hist_slot(latency / 1000);
 	/* per-CPU values: plain adds, no atomics, no shared cache lines */
 	h->slots[slot]++;
 	h->count++;

@@ -238,6 +238,35 @@ struct ct_event {
  */
 #define CT_HIST_SLOTS	27		/* up to 2^26 us = 67 s, then "more" */
 
+/*
+ * The slot of a latency of us microseconds: floor(log2(us)), 0 for 0, the
+ * last slot for everything above (exact for us < 2^63). libbpf-tools'
+ * log2l, without its branches: the verifier follows one path through it.
+ * Each of log2l's six branches left a state with its own exact result, and
+ * everything after it was verified once per state (smb3_cmd_done: 15,455
+ * instructions processed, 4,057 with this).
+ */
+static inline __attribute__((always_inline)) __u32 ct_hist_slot(__u64 us)
+{
+	__u64 r, s;
+
+	r = ((0xFFFFFFFFull - us) >> 63) << 5;	/* us > 2^32 - 1: 32 */
+	us >>= r;
+	s = ((0xFFFFull - us) >> 63) << 4;
+	us >>= s;
+	r |= s;
+	s = ((0xFFull - us) >> 63) << 3;
+	us >>= s;
+	r |= s;
+	s = ((0xFull - us) >> 63) << 2;
+	us >>= s;
+	r |= s;
+	s = ((0x3ull - us) >> 63) << 1;
+	us >>= s;
+	r |= s | us >> 1;
+	return r < CT_HIST_SLOTS ? r : CT_HIST_SLOTS - 1;
+}
+
 struct ct_hist_key {
 	__u64 conn_id;
 	__u64 sesid;

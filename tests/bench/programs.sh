@@ -2,14 +2,17 @@
 # BENCH_ONLY=programs make bench, guest half: where the BPF time of an SMB
 # operation goes, program by program, for `cifstrace latency`, `cifstrace
 # diagnose` and the bpftrace histogram, in one guest, alternating
-# (BENCH_ROUNDS rounds, default 3; BENCH_FILES files created, stat'ed and
-# removed per round, default 300). Per program: runs per SMB operation, ns
-# per run and per operation (kernel.bpf_stats_enabled). Prints a table per
-# tool and round; it asserts nothing.
+# (BENCH_ROUNDS rounds, default 3), on both of guest.sh's workloads: meta
+# (BENCH_FILES files created, stat'ed and removed, default 300) and data
+# (its fio job, BENCH_DATA_MB MiB sequential, default 8). Per program: runs
+# per SMB operation, ns per run and per operation
+# (kernel.bpf_stats_enabled). Prints a table per tool, workload and round;
+# it asserts nothing.
 . "$(dirname "$0")/../guest/lib.sh"
 set -u
 ROUNDS=${BENCH_ROUNDS:-3}
 FILES=${BENCH_FILES:-300}
+DATA_MB=${BENCH_DATA_MB:-8}
 M=/mnt/programs
 D=$M/p-$$
 B=$WORK/p
@@ -21,12 +24,9 @@ mkdir -p "$D"
 sysctl -q -w kernel.bpf_stats_enabled=1 || die "kernel.bpf_stats_enabled"
 # the same histogram script as guest.sh
 sed -n "/^cat >\"\$B\/hist.bt\" <<'BT'/,/^BT/p" "$(dirname "$0")/guest.sh" | sed '1d;$d' >"$B/hist.bt"
-work() {
-	local i
-	for ((i = 0; i < FILES; i++)); do : >"$D/f$i"; done
-	for ((i = 0; i < FILES; i++)); do [ -e "$D/f$i" ]; done
-	rm -f "$D"/f*
-}
+# the workloads of guest.sh, taken from it
+eval "$(sed -n '/^work_meta() {/,/^}/p; /^work_data() {/,/^}/p' "$(dirname "$0")/guest.sh")"
+declare -F work_meta work_data >/dev/null || die "no workloads in guest.sh"
 smb_ops() { awk '/^SMBs:/ {n += $2} END {print n+0}' /proc/fs/cifs/Stats; }
 # per-program {name, runs, ns} of the programs in $1 (ids, comma-separated)
 progs() {
@@ -34,8 +34,9 @@ progs() {
 		'($ids | split(",") | map(tonumber)) as $w
 		 | [.[] | select(.id as $i | $w | index($i)) | {n: .name, c: (.run_cnt // 0), t: (.run_time_ns // 0)}]'
 }
-work	# warm the mount
+work_meta	# warm the mount
 for ((r = 1; r <= ROUNDS; r++)); do
+	for w in meta data; do
 	for t in latency diagnose bpftrace; do
 		before=$(bpftool prog show -j | jq -r '.[].id' | sort)
 		case $t in
@@ -47,13 +48,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		ids=$(comm -13 <(echo "$before") <(bpftool prog show -j | jq -r '.[].id' | sort) | paste -sd,)
 		progs "$ids" >"$B/b0"
 		echo 0 >/proc/fs/cifs/Stats
-		work
+		work_$w
 		ops=$(smb_ops)
 		progs "$ids" >"$B/b1"
 		kill -INT $pid
 		wait $pid 2>/dev/null
 		echo
-		echo "#### $t, round $r: $ops SMB operations"
+		echo "#### $t, $w workload, round $r: $ops SMB operations"
 		echo
 		echo "| program | runs / op | ns / run | ns / op |"
 		echo "| --- | --- | --- | --- |"
@@ -62,6 +63,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		   | {n: $x.n, c: ($x.c - $y.c), t: ($x.t - $y.t)} | select(.c > 0)] as $d
 		  | ($d[] | "| \(.n) | \(.c / $ops * 100 | round / 100) | \(.t / .c | round) | \(.t / $ops | round) |"),
 		    "| all | \([$d[].c] | add / $ops * 100 | round / 100) | - | \([$d[].t] | add / $ops | round) |"'
+	done
 	done
 done
 umount $M

@@ -443,9 +443,53 @@ static void oldest_in_flight_per_connection(void **state)
 	assert_int_equal(out[0].req.server_ns, 78 * MS);
 }
 
+/* libbpf-tools' log2l, clamped: what ct_hist_slot() must equal */
+static __u32 slot_ref(__u64 v)
+{
+	__u32 r = 0;
+
+	while (v >>= 1)
+		r++;
+	return r < CT_HIST_SLOTS ? r : CT_HIST_SLOTS - 1;
+}
+
+/* The BPF side's bucket function (in cifstrace.h), at every edge. */
+static void hist_slot_is_floor_log2_clamped(void **state)
+{
+	__u64 v = 0x9E3779B97F4A7C15ull;
+
+	(void)state;
+	assert_int_equal(ct_hist_slot(0), 0);
+	assert_int_equal(ct_hist_slot(1), 0);
+	assert_int_equal(ct_hist_slot(2), 1);
+	assert_int_equal(ct_hist_slot(3), 1);
+	assert_int_equal(ct_hist_slot(1023), 9);
+	assert_int_equal(ct_hist_slot(1024), 10);
+	assert_int_equal(ct_hist_slot((1ull << 26) - 1), 25);
+	assert_int_equal(ct_hist_slot(1ull << 26), CT_HIST_SLOTS - 1);
+	assert_int_equal(ct_hist_slot(1ull << 62), CT_HIST_SLOTS - 1);
+	for (int b = 0; b < 63; b++) {
+		__u64 p = 1ull << b;
+
+		assert_int_equal(ct_hist_slot(p), slot_ref(p));
+		assert_int_equal(ct_hist_slot(p - 1), slot_ref(p - 1));
+		assert_int_equal(ct_hist_slot(p + 1), slot_ref(p + 1));
+	}
+	for (int i = 0; i < 100000; i++) {
+		v ^= v << 13;
+		v ^= v >> 7;
+		v ^= v << 17;
+		/* every magnitude, not only the top bits */
+		__u64 x = v >> (v & 63) >> 1;
+
+		assert_int_equal(ct_hist_slot(x), slot_ref(x));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hist_slot_is_floor_log2_clamped),
 		cmocka_unit_test(percentiles_fall_in_their_buckets),
 		cmocka_unit_test(dominant_part_is_the_largest_sum),
 		cmocka_unit_test(answers_that_carry_the_ack_are_not_split),
