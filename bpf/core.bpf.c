@@ -33,7 +33,7 @@ struct tasks_map tasks SEC(".maps");
 struct reqs_map reqs SEC(".maps");
 struct hists_map hists SEC(".maps");
 struct errs_map errs SEC(".maps");
-struct io_map io SEC(".maps");
+struct ios_map ios SEC(".maps");
 struct socks_map socks SEC(".maps");
 struct fifos_map fifos SEC(".maps");
 struct tslots_map tslots SEC(".maps");

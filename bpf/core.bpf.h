@@ -352,14 +352,13 @@ struct errs_map {
 };
 extern struct errs_map errs SEC(".maps");
 
-struct io_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct ct_tree_key);
-	__type(value, struct ct_io);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
+struct ios_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CT_IO_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct ct_io_entry);
 };
-extern struct io_map io SEC(".maps");
+extern struct ios_map ios SEC(".maps");
 
 /* SMB sockets: the sockets cifs connected, by struct sock address. */
 struct ct_smb_sock {

@@ -802,9 +802,30 @@ int BPF_PROG(tp_smb3_credit_timeout, __u64 currmid, __u64 conn_id)
  * smb3_read_done / smb3_write_done(xid, fid, tid, sesid, offset, len);
  * 6.12 prepends two netfs ids (rw_arg_shift = 2).
  */
+/* This CPU's byte counters of tree k, made on first use (as hist_get). */
+static __always_inline struct ct_io *io_get(const struct ct_tree_key *k)
+{
+	__u32 h = ((k->sesid ^ ((__u64)k->tid << 20)) * 0x9E3779B97F4A7C15ull) >> 40;
+
+	for (int i = 0; i < CT_IO_PROBES; i++) {
+		__u32 idx = (h + i) & (CT_IO_ENTRIES - 1);
+		struct ct_io_entry *e = bpf_map_lookup_elem(&ios, &idx);
+
+		if (!e)
+			return NULL;
+		if (!e->used) {
+			e->k = *k;
+			e->used = 1;
+			return &e->v;
+		}
+		if (e->k.sesid == k->sesid && e->k.tid == k->tid)
+			return &e->v;
+	}
+	return NULL;
+}
+
 static __always_inline int count_io(__u64 *ctx, bool write)
 {
-	static const struct ct_io zero_io;
 	struct ct_tree_key k = {};
 	struct ct_io *v;
 	__u64 len;
@@ -823,13 +844,16 @@ static __always_inline int count_io(__u64 *ctx, bool write)
 		k.sesid = CTX_LOAD(ctx, 24);
 		len = (__u32)CTX_LOAD(ctx, 40);
 	}
-	v = lookup_or_init(&io, &k, &zero_io);
-	if (!v)
+	v = io_get(&k);
+	if (!v) {
+		stat_inc(CT_STAT_IO_FULL);
 		return 0;
+	}
+	/* per-CPU values: plain adds */
 	if (write)
-		__sync_fetch_and_add(&v->write_bytes, len);
+		v->write_bytes += len;
 	else
-		__sync_fetch_and_add(&v->read_bytes, len);
+		v->read_bytes += len;
 	return 0;
 }
 

@@ -226,4 +226,6 @@ const struct stat_name ct_stat_names[CT_STAT_MAX] = {
 				  "ACKs not matched (more unACKed requests than slots)" },
 	[CT_STAT_SEND_UNMATCHED] = { "send_unmatched", "send_unmatched",
 				     "requests without a time split (their thread's slot was taken)" },
+	[CT_STAT_IO_FULL] = { "io_overflow", "io_table_full",
+			      "bytes not counted (per-tree byte table full)" },
 };

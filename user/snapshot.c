@@ -49,6 +49,27 @@ void ct_hist_add(struct ct_hist *to, const struct ct_hist *v)
 		to->slots[b] += v->slots[b];
 }
 
+int snapshot_merge_io(struct snapshot *s, const struct ct_io_entry *e)
+{
+	size_t j;
+
+	if (!e->used)
+		return 0;
+	for (j = 0; j < s->nio; j++)
+		if (s->io[j].k.sesid == e->k.sesid && s->io[j].k.tid == e->k.tid)
+			break;
+	if (j == s->nio) {
+		if (array_room((void **)&s->io, s->nio, sizeof(*s->io)))
+			return -1;
+		memset(&s->io[j], 0, sizeof(s->io[j]));
+		s->io[j].k = e->k;
+		s->nio++;
+	}
+	s->io[j].v.read_bytes += e->v.read_bytes;
+	s->io[j].v.write_bytes += e->v.write_bytes;
+	return 0;
+}
+
 int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e)
 {
 	size_t j;

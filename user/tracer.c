@@ -692,22 +692,20 @@ static long read_map(int fd, size_t ksz, size_t voff, size_t elsz, void **arr)
 	return n;
 }
 
-#define READ_MAP(t, map, arr, type)							\
-	read_map(bpf_map__fd((t)->skel->maps.map), sizeof(((type *)0)->k),		\
-		 offsetof(type, v), sizeof(type), (void **)(arr))
-
 /*
- * The histograms: each CPU's entries (struct ct_hist_entry), summed by key
- * over the CPUs; read a chunk of slots per call (BPF_MAP_LOOKUP_BATCH)
- * where the kernel does it, else a slot per call (Debian's 5.10 fails the
- * batch call on this per-CPU array: seen in the guest tests).
+ * A per-CPU array used as a hash table (the histograms, the byte counters):
+ * each CPU's entries, of esz bytes, handed to merge, which sums them by
+ * key; read a chunk of slots per call (BPF_MAP_LOOKUP_BATCH) where the
+ * kernel does it, else a slot per call (Debian's 5.10 fails the batch call
+ * on a per-CPU array: seen in the guest tests).
  */
-static int read_hists(struct tracer *t, struct snapshot *s)
+static int read_percpu(struct tracer *t, struct bpf_map *map, size_t esz,
+		       int (*merge)(struct snapshot *, const void *), struct snapshot *s)
 {
 	enum { CHUNK = 64 };
-	int fd = bpf_map__fd(t->skel->maps.hists), ncpu = t->nr_cpus > 0 ? t->nr_cpus : 1;
-	__u32 max = bpf_map__max_entries(t->skel->maps.hists), keys[CHUNK], batch, done = 0;
-	size_t vsz = (sizeof(struct ct_hist_entry) + 7) & ~7ul;
+	int fd = bpf_map__fd(map), ncpu = t->nr_cpus > 0 ? t->nr_cpus : 1;
+	__u32 max = bpf_map__max_entries(map), keys[CHUNK], batch, done = 0;
+	size_t vsz = (esz + 7) & ~7ul;
 	char *vals = calloc((size_t)CHUNK * ncpu, vsz);
 	int rc = 0;
 
@@ -728,7 +726,7 @@ static int read_hists(struct tracer *t, struct snapshot *s)
 			break;
 		}
 		for (size_t i = 0; i < (size_t)count * ncpu && !rc; i++)
-			rc = snapshot_merge_hist(s, (const void *)(vals + i * vsz));
+			rc = merge(s, vals + i * vsz);
 		done += count;
 		if (err || !count)
 			break;
@@ -736,9 +734,19 @@ static int read_hists(struct tracer *t, struct snapshot *s)
 	for (__u32 k = 0; t->no_batch && k < max && !rc; k++)
 		if (!bpf_map_lookup_elem(fd, &k, vals))
 			for (int c = 0; c < ncpu && !rc; c++)
-				rc = snapshot_merge_hist(s, (const void *)(vals + c * vsz));
+				rc = merge(s, vals + c * vsz);
 	free(vals);
 	return rc;
+}
+
+static int merge_hist(struct snapshot *s, const void *e)
+{
+	return snapshot_merge_hist(s, e);
+}
+
+static int merge_io(struct snapshot *s, const void *e)
+{
+	return snapshot_merge_io(s, e);
 }
 
 /* The requests in flight, read in place from the mapped table. */
@@ -758,10 +766,10 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s)
 	if (tracer_snapshot_inflight(t, s))
 		return -ENOMEM;
 	tracer_stats(t, s->stat);
-	nh = read_hists(t, s);
+	nh = read_percpu(t, t->skel->maps.hists, sizeof(struct ct_hist_entry), merge_hist, s);
 	ne = read_map(bpf_map__fd(t->skel->maps.errs), sizeof(struct ct_err_key),
 		      offsetof(struct snap_err, n), sizeof(struct snap_err), (void **)&s->err);
-	nio = READ_MAP(t, io, &s->io, struct snap_io);
+	nio = read_percpu(t, t->skel->maps.ios, sizeof(struct ct_io_entry), merge_io, s);
 	nci = read_map(bpf_map__fd(t->skel->maps.conns), sizeof(__u64), sizeof(__u64),
 		       sizeof(*ci), (void **)&ci);
 	ncs = read_map(bpf_map__fd(t->skel->maps.conn_stats), sizeof(__u64), sizeof(__u64),
@@ -773,7 +781,6 @@ int tracer_snapshot(struct tracer *t, struct snapshot *s)
 		return -ENOMEM;
 	}
 	s->nerr = ne;
-	s->nio = nio;
 	for (long i = 0; i < nci; i++) {
 		struct snap_conn *c = snapshot_conn(s, ci[i].k, true);
 

@@ -67,6 +67,44 @@ static void hists_of_two_cpus_sum_by_key(void **state)
 	snapshot_free(&s);
 }
 
+/* Byte counters: per CPU, summed by tree; two trees of a session apart. */
+static void io_of_two_cpus_sum_by_tree(void **state)
+{
+	struct snapshot s = {};
+	struct ct_io_entry e[4] = {};
+
+	(void)state;
+	e[0].k.sesid = 7;
+	e[0].k.tid = 1;
+	e[0].used = 1;
+	e[0].v.read_bytes = 4096;
+	e[0].v.write_bytes = 10;
+	/* e[1] unused: skipped, whatever it holds */
+	e[1].v.read_bytes = 1;
+	e[2] = e[0];			/* the other CPU, the same tree */
+	e[2].v.read_bytes = 100;
+	e[2].v.write_bytes = 65536;
+	e[3] = e[0];			/* another tree of the session */
+	e[3].k.tid = 2;
+	e[3].v.read_bytes = 0;
+	e[3].v.write_bytes = 5;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(snapshot_merge_io(&s, &e[i]), 0);
+	assert_int_equal(s.nio, 2);
+	for (size_t i = 0; i < s.nio; i++) {
+		assert_int_equal(s.io[i].k.sesid, 7);
+		if (s.io[i].k.tid == 1) {
+			assert_int_equal(s.io[i].v.read_bytes, 4196);
+			assert_int_equal(s.io[i].v.write_bytes, 65546);
+		} else {
+			assert_int_equal(s.io[i].k.tid, 2);
+			assert_int_equal(s.io[i].v.read_bytes, 0);
+			assert_int_equal(s.io[i].v.write_bytes, 5);
+		}
+	}
+	snapshot_free(&s);
+}
+
 static void many_keys_grow_the_array(void **state)
 {
 	struct snapshot s = {};
@@ -115,6 +153,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hists_of_two_cpus_sum_by_key),
+		cmocka_unit_test(io_of_two_cpus_sum_by_tree),
 		cmocka_unit_test(many_keys_grow_the_array),
 		cmocka_unit_test(inflight_slots_skip_the_free),
 	};
