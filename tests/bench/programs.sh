@@ -7,7 +7,9 @@
 # (its fio job, BENCH_DATA_MB MiB sequential, default 8). Per program: runs
 # per SMB operation, ns per run and per operation
 # (kernel.bpf_stats_enabled). Prints a table per tool, workload and round;
-# it asserts nothing.
+# it asserts nothing. BENCH_BASELINE=/path/to/an/older/cifstrace adds its
+# `latency` as a fourth tool ("baseline"), in the same guest, alternating:
+# a hot-path change measured before and after side by side.
 . "$(dirname "$0")/../guest/lib.sh"
 set -u
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -37,10 +39,11 @@ progs() {
 work_meta	# warm the mount
 for ((r = 1; r <= ROUNDS; r++)); do
 	for w in meta data; do
-	for t in latency diagnose bpftrace; do
+	for t in latency diagnose bpftrace ${BENCH_BASELINE:+baseline}; do
 		before=$(bpftool prog show -j | jq -r '.[].id' | sort)
 		case $t in
 		bpftrace) bpftrace "$B/hist.bt" >"$B/out" 2>"$B/err" & m=ready ;;
+		baseline) "$BENCH_BASELINE" latency >"$B/out" 2>"$B/err" & m="tracing the SMB client" ;;
 		*) "$CIFSTRACE" "$t" >"$B/out" 2>"$B/err" & m="tracing the SMB client" ;;
 		esac
 		pid=$!
