@@ -51,7 +51,7 @@ const struct metric_desc metric_descs[M_COUNT] = {
 	[M_LOST_EVENTS] = { "cifstrace_lost_events_total", "counter", "",
 		"Events the kernel could not hand to cifstrace (ring buffer full)" },
 	[M_NOT_COUNTED] = { "cifstrace_not_counted_total", "counter", "reason",
-		"Requests or ACKs the kernel side could not account (a bounded table was full)" },
+		"Requests, ACKs or bytes the kernel side could not account (a bounded table was full)" },
 	[M_BPF_RUN_SECONDS] = { "cifstrace_bpf_run_seconds_total", "counter", "",
 		"CPU time of cifstrace's BPF programs (counted only while kernel.bpf_stats_enabled=1 or --bpf-stats)" },
 	[M_BPF_RUNS] = { "cifstrace_bpf_runs_total", "counter", "",

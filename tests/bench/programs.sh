@@ -41,6 +41,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for w in meta data; do
 	for t in latency diagnose bpftrace ${BENCH_BASELINE:+baseline}; do
 		before=$(bpftool prog show -j | jq -r '.[].id' | sort)
+		t0=$(now_ms)
 		case $t in
 		bpftrace) bpftrace "$B/hist.bt" >"$B/out" 2>"$B/err" & m=ready ;;
 		baseline) "$BENCH_BASELINE" latency >"$B/out" 2>"$B/err" & m="tracing the SMB client" ;;
@@ -48,6 +49,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		esac
 		pid=$!
 		for _ in $(seq 1 600); do grep -q "$m" "$B/out" "$B/err" 2>/dev/null && break; sleep 0.05; done
+		ready=$(($(now_ms) - t0))
 		ids=$(comm -13 <(echo "$before") <(bpftool prog show -j | jq -r '.[].id' | sort) | paste -sd,)
 		progs "$ids" >"$B/b0"
 		echo 0 >/proc/fs/cifs/Stats
@@ -57,7 +59,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		kill -INT $pid
 		wait $pid 2>/dev/null
 		echo
-		echo "#### $t, $w workload, round $r: $ops SMB operations"
+		echo "#### $t, $w workload, round $r: $ops SMB operations (ready in $ready ms)"
 		echo
 		echo "| program | runs / op | ns / run | ns / op |"
 		echo "| --- | --- | --- | --- |"
