@@ -243,8 +243,8 @@ struct ct_event {
  * last slot for everything above (exact for us < 2^63). libbpf-tools'
  * log2l, without its branches: the verifier follows one path through it.
  * Each of log2l's six branches left a state with its own exact result, and
- * everything after it was verified once per state (smb3_cmd_done: 15,455
- * instructions processed, 4,057 with this).
+ * everything after it was verified once per state (smb3_cmd_done on 6.1:
+ * 14,722 instructions processed, 3,887 with this).
  */
 static inline __attribute__((always_inline)) __u32 ct_hist_slot(__u64 us)
 {
