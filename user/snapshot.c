@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "array.h"
@@ -49,44 +50,56 @@ void ct_hist_add(struct ct_hist *to, const struct ct_hist *v)
 		to->slots[b] += v->slots[b];
 }
 
+/*
+ * The element of array *arr (n elements of elsz bytes, each starting with
+ * its key of ksz bytes) whose key is key, appended zeroed if none is; NULL
+ * out of memory. For the per-CPU tables, whose CPUs each hold a key.
+ */
+_Static_assert(offsetof(struct snap_hist, k) == 0 && offsetof(struct snap_io, k) == 0,
+	       "merge_slot() finds an element by the key it starts with");
+
+static void *merge_slot(void **arr, size_t *n, size_t elsz, const void *key, size_t ksz)
+{
+	char *el;
+
+	for (size_t j = 0; j < *n; j++) {
+		el = (char *)*arr + j * elsz;
+		if (!memcmp(el, key, ksz))
+			return el;
+	}
+	if (array_room(arr, *n, elsz))
+		return NULL;
+	el = (char *)*arr + *n * elsz;
+	memset(el, 0, elsz);
+	memcpy(el, key, ksz);
+	(*n)++;
+	return el;
+}
+
 int snapshot_merge_io(struct snapshot *s, const struct ct_io_entry *e)
 {
-	size_t j;
+	struct snap_io *io;
 
 	if (!e->used)
 		return 0;
-	for (j = 0; j < s->nio; j++)
-		if (s->io[j].k.sesid == e->k.sesid && s->io[j].k.tid == e->k.tid)
-			break;
-	if (j == s->nio) {
-		if (array_room((void **)&s->io, s->nio, sizeof(*s->io)))
-			return -1;
-		memset(&s->io[j], 0, sizeof(s->io[j]));
-		s->io[j].k = e->k;
-		s->nio++;
-	}
-	s->io[j].v.read_bytes += e->v.read_bytes;
-	s->io[j].v.write_bytes += e->v.write_bytes;
+	io = merge_slot((void **)&s->io, &s->nio, sizeof(*s->io), &e->k, sizeof(e->k));
+	if (!io)
+		return -1;
+	io->v.read_bytes += e->v.read_bytes;
+	io->v.write_bytes += e->v.write_bytes;
 	return 0;
 }
 
 int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e)
 {
-	size_t j;
+	struct snap_hist *h;
 
 	if (!e->used)
 		return 0;
-	for (j = 0; j < s->nhist; j++)
-		if (!memcmp(&s->hist[j].k, &e->k, sizeof(e->k)))
-			break;
-	if (j == s->nhist) {
-		if (array_room((void **)&s->hist, s->nhist, sizeof(*s->hist)))
-			return -1;
-		memset(&s->hist[j], 0, sizeof(s->hist[j]));
-		s->hist[j].k = e->k;
-		s->nhist++;
-	}
-	ct_hist_add(&s->hist[j].v, &e->v);
+	h = merge_slot((void **)&s->hist, &s->nhist, sizeof(*s->hist), &e->k, sizeof(e->k));
+	if (!h)
+		return -1;
+	ct_hist_add(&h->v, &e->v);
 	return 0;
 }
 
