@@ -152,6 +152,7 @@ struct ct_tslot {
 	struct TCP_Server_Info *server;	/* kprobe mode: set at send entry */
 	struct ct_req_key key[MAX_PENDING];
 	__u16 cmd[MAX_PENDING];
+	__u8 stream[MAX_PENDING];	/* the request streams (mount phases, events) */
 	/*
 	 * The thread's current operation names a path (a cifs *_enter
 	 * tracepoint, in tpaths) for the requests it enters until they are
@@ -538,6 +539,7 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u64 cmd_latency
 /* cmd and latency in emit_ack's fourth argument */
 #define ACK_CMD_LATENCY(cmd, ns)	((__u64)(cmd) << 48 | ((ns) & ((1ull << 48) - 1)))
 __noinline int ack_scan(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now);
+__noinline int ack_pop(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now);
 __noinline int phase_round(__u64 mid, __u64 sesid, __u64 status_rc, __u64 latency,
 			   __u64 tid_err_cmd);
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
@@ -615,12 +617,17 @@ static __always_inline __u64 server_conn_id(struct TCP_Server_Info *server)
 	return id ? id : 1;
 }
 
-static __always_inline void stat_inc(__u32 which)
+static __always_inline void stat_add(__u32 which, __u64 v)
 {
 	__u64 *n = bpf_map_lookup_elem(&stats, &which);
 
 	if (n)
-		*n += 1;
+		*n += v;
+}
+
+static __always_inline void stat_inc(__u32 which)
+{
+	stat_add(which, 1);
 }
 
 /* Find a map value, creating it from zero first (libbpf-tools' pattern). */

@@ -110,6 +110,7 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 		return 0;
 	ts->key[i] = k;
 	ts->cmd[i] = cmd;
+	ts->stream[i] = stream;
 	ts->n = i + 1;
 	ts->busy_ns = now;
 	return 0;
@@ -499,21 +500,71 @@ int BPF_KPROBE(kprobe_smb2_echo_callback, struct mid_q_entry *m)
 /*
  * A connection first seen here (made before we attached, or its socket
  * replaced by a reconnect): its socket becomes one of cifs's, its server
- * name is remembered, and it gets its ACK FIFO.
+ * name is remembered, and it gets its ACK FIFO. Global, like fifo_push():
+ * the send's loop is verified without their paths.
  */
-static __always_inline struct ct_ack_fifo *fifo_new(__u64 skey, __u64 conn_id,
-						    struct TCP_Server_Info *server)
+__noinline int sock_new(__u64 skey, __u64 conn_id, __u64 server)
 {
 	struct ct_smb_sock s = { .conn_id = conn_id };
 	struct ct_ack_fifo *fifo;
 
-	remember_server(server);
+	if (!skey)
+		return 0;
+	remember_server((struct TCP_Server_Info *)server);
 	smb_dport_add(bpf_ntohs(BPF_CORE_READ((struct sock *)skey, __sk_common.skc_dport)));
 	bpf_map_update_elem(&socks, &skey, &s, BPF_NOEXIST);
 	fifo = fifo_claim(skey);
 	if (fifo)
 		fifo->conn_id = conn_id;
-	return fifo;
+	return 0;
+}
+
+/*
+ * events (ACKs matched per segment by tcp.bpf.c): the n requests this task
+ * just sent, in its slot's keys, go into socket skey's FIFO, each with the
+ * sequence its ACK must reach (seqs: end_seq << 32 | snd_una after the send).
+ */
+__noinline int fifo_push(__u64 skey, __u32 n, __u64 seqs, __u64 now)
+{
+	struct ct_tslot *ts = tslot_get(task_id(), 0, false);
+	__u32 end_seq = seqs >> 32, snd_una = (__u32)seqs;
+	int fidx = skey ? fifo_index(skey) : -1;
+	struct ct_ack_fifo *fifo = fidx < 0 ? NULL : fifo_at(fidx);
+
+	if (!ts)
+		return 0;
+	if (!fifo) {
+		if (skey)	/* no FIFO free: none of them will be matched */
+			stat_add(CT_STAT_ACK_OVERRUN, n);
+		return 0;
+	}
+	for (int i = 0; i < MAX_PENDING; i++) {
+		if (i >= n)
+			break;
+		__u32 tl = fifo->tail;
+
+		if (tl - fifo->head >= ACK_SLOTS) {
+			fifo->head = tl - ACK_SLOTS + 1;
+			stat_inc(CT_STAT_ACK_OVERRUN);
+		}
+		struct ct_ack_slot *s = &fifo->slot[tl & (ACK_SLOTS - 1)];
+
+		s->key = ts->key[i];
+		s->sent_ns = now;
+		s->end_seq = end_seq;
+		s->cmd = ts->cmd[i];
+		s->stream = ts->stream[i];
+		fifo->tail = tl + 1;
+	}
+	/*
+	 * On loopback (and on fast links) the ACK can arrive during the send
+	 * itself, processed from the socket backlog before we get here:
+	 * tcp_probe has fired already, so snd_una (read after the send) may
+	 * cover them.
+	 */
+	if (fifo_acked(fifo, snd_una))
+		ack_scan(fidx, snd_una, 0, now);
+	return 0;
 }
 
 /*
@@ -524,12 +575,10 @@ static __always_inline struct ct_ack_fifo *fifo_new(__u64 skey, __u64 conn_id,
 static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, const bool btf)
 {
 	struct ct_tslot *ts = tslot_get(task_id(), 0, false);
-	struct ct_ack_fifo *fifo = NULL;
 	struct tcp_sock *tp = NULL;
 	struct sock *sk = NULL;
 	__u64 conn_id = 0, skey = 0, now;
 	__u32 end_seq = 0, snd_una = 0, pure = 0, n;
-	int fidx = -1;
 
 	if (!ts || !ts->n)
 		return;
@@ -583,12 +632,8 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 				pure = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
 		}
 	}
-	if (skey) {
-		fidx = fifo_index(skey);
-		fifo = fidx < 0 ? NULL : fifo_at(fidx);
-		if (!fifo)
-			fifo = fifo_new(skey, conn_id, server);
-	}
+	if (skey && fifo_index(skey) < 0)
+		sock_new(skey, conn_id, ptr_scalar(server, 0));
 
 	for (int i = 0; i < MAX_PENDING; i++) {
 		if (i >= n)
@@ -596,61 +641,29 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 		/* a global lookup: inlined five times it would slow the load */
 		int ri = req_index_of(ts->key[i].sesid, ts->key[i].mid, ts->key[i].tid_task);
 		struct ct_req *r = ri < 0 ? NULL : req_slot(ri);
-		__u8 stream = 0;
 
-		if (r) {
-			r->conn_id = conn_id;
-			r->sent_ns = now;
-			r->compound_left = n - 1 - i;	/* requests chained after it */
-			stream = r->stream;
-			if (stream)
-				emit_request(conn_id, ts->key[i].sesid, ts->key[i].mid,
-					     (__u64)r->tid << 32 | ts->cmd[i], r->enter_ns);
-			if (ack_from_socket && skey) {
-				/* ACKed during the send (loopback): as tcp_probe would */
-				if ((__s32)(snd_una - end_seq) >= 0) {
-					r->acked_ns = now;
-					ack_stream(r, conn_id);
-				}
-				r->sk = skey;
-				r->end_seq = end_seq;
-				r->pure_in = pure;
-			}
-		}
-		if (ack_from_socket)
-			continue;	/* no FIFO: ack_sample() at the answer */
-		if (!fifo) {
-			if (skey)
-				stat_inc(CT_STAT_ACK_OVERRUN);
+		if (!r)
 			continue;
+		r->conn_id = conn_id;
+		r->sent_ns = now;
+		r->compound_left = n - 1 - i;	/* requests chained after it */
+		if (r->stream)
+			emit_request(conn_id, ts->key[i].sesid, ts->key[i].mid,
+				     (__u64)r->tid << 32 | ts->cmd[i], r->enter_ns);
+		if (ack_from_socket && skey) {
+			/* ACKed during the send (loopback): as tcp_probe would */
+			if ((__s32)(snd_una - end_seq) >= 0) {
+				r->acked_ns = now;
+				ack_stream(r, conn_id);
+			}
+			r->sk = skey;
+			r->end_seq = end_seq;
+			r->pure_in = pure;
 		}
-		__u32 tl = fifo->tail;
-
-		if (tl - fifo->head >= ACK_SLOTS) {
-			fifo->head = tl - ACK_SLOTS + 1;
-			stat_inc(CT_STAT_ACK_OVERRUN);
-		}
-		struct ct_ack_slot *s = &fifo->slot[tl & (ACK_SLOTS - 1)];
-
-		s->key = ts->key[i];
-		s->sent_ns = now;
-		s->end_seq = end_seq;
-		s->cmd = ts->cmd[i];
-		s->stream = stream;
-		fifo->tail = tl + 1;
 	}
-	/*
-	 * On loopback (and on fast links) the ACK can arrive during the send
-	 * itself, processed from the socket backlog before we get here:
-	 * tcp_probe has fired already, so snd_una (read after the send) may
-	 * cover them.
-	 */
-	if (!fifo || ack_from_socket)
-		return;
-	if (fidx < 0)
-		fidx = fifo_index(skey);	/* its FIFO was new */
-	if (fidx >= 0 && fifo_acked(fifo, snd_una))
-		ack_scan(fidx, snd_una, 0, now);
+	/* else ack_sample() at the answer */
+	if (!ack_from_socket)
+		fifo_push(skey, n, (__u64)end_seq << 32 | snd_una, now);
 }
 
 SEC("fexit/__smb_send_rqst")
