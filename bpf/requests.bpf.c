@@ -642,8 +642,11 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 		int ri = req_index_of(ts->key[i].sesid, ts->key[i].mid, ts->key[i].tid_task);
 		struct ct_req *r = ri < 0 ? NULL : req_slot(ri);
 
-		if (!r)
+		if (!r) {
+			/* answered already (loopback): its ACK is not news */
+			ts->stream[i] = 0;
 			continue;
+		}
 		r->conn_id = conn_id;
 		r->sent_ns = now;
 		r->compound_left = n - 1 - i;	/* requests chained after it */

@@ -192,14 +192,6 @@ __noinline int emit_ack(__u64 conn_id, __u64 mid, __u64 sesid, __u64 cmd_latency
 }
 
 /*
- * Pop every request on FIFO fifo_idx whose last byte the peer has
- * acknowledged (ack), oldest first, and stamp its ACK time; with_data:
- * the ACK came on a segment carrying data, most likely the answer itself
- * (the server's TCP delayed its ACK), so network and server time cannot
- * be told apart. now: the time of the ACK, 0 to read the clock. Usually
- * only the head is compared. Global: verified once.
- */
-/*
  * One round of ack_scan: pop the FIFO's head if ack covers it; 0 when
  * there is nothing more to pop. Global: the scan's loop verifies its body
  * once, not once per round and path (12,000 instructions to load, inlined).
@@ -233,6 +225,14 @@ __noinline int ack_pop(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now)
 	return 1;
 }
 
+/*
+ * Pop every request on FIFO fifo_idx whose last byte the peer has
+ * acknowledged (ack), oldest first, and stamp its ACK time; with_data:
+ * the ACK came on a segment carrying data, most likely the answer itself
+ * (the server's TCP delayed its ACK), so network and server time cannot
+ * be told apart. now: the time of the ACK, 0 to read the clock. Usually
+ * only the head is compared. Global: verified once.
+ */
 __noinline int ack_scan(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now)
 {
 	if (!now)
