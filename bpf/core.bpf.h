@@ -316,32 +316,47 @@ struct hists_map {
 extern struct hists_map hists SEC(".maps");
 
 /*
- * This CPU's histogram for key hk, made on first use; NULL when the
- * slots tried hold other keys. Entries are never removed, so the first
- * free slot ends the search.
+ * A per-CPU array used as an open-addressed table (the histograms, the
+ * byte counters): this CPU's value for key, its entry made on first use;
+ * NULL when the probes slots tried from hash hold other keys. Entries
+ * (k, used, v) are never removed, so the first free slot ends the search.
  */
+#define TABLE_GET(map, hash, mask, probes, key, key_eq) ({			\
+	typeof(&(map).value->v) __v = NULL;					\
+										\
+	for (int __i = 0; __i < (probes); __i++) {				\
+		__u32 __idx = ((hash) + __i) & (mask);				\
+		typeof((map).value) __e = bpf_map_lookup_elem(&(map), &__idx);	\
+										\
+		if (!__e)							\
+			break;							\
+		if (!__e->used) {						\
+			__e->k = *(key);					\
+			__e->used = 1;						\
+			__v = &__e->v;						\
+			break;							\
+		}								\
+		if (key_eq(&__e->k, (key))) {					\
+			__v = &__e->v;						\
+			break;							\
+		}								\
+	}									\
+	__v;									\
+})
+
+static __always_inline bool hist_key_eq(const struct ct_hist_key *a, const struct ct_hist_key *b)
+{
+	return a->conn_id == b->conn_id && a->sesid == b->sesid && a->tid == b->tid &&
+	       a->cmd == b->cmd;
+}
+
+/* This CPU's histogram for key hk. */
 static __always_inline struct ct_hist *hist_get(const struct ct_hist_key *hk)
 {
 	__u64 x = (hk->conn_id ^ hk->sesid ^ ((__u64)hk->tid << 20) ^ hk->cmd) *
 		  0x9E3779B97F4A7C15ull;
-	__u32 h = x >> 40;
 
-	for (int i = 0; i < CT_HIST_PROBES; i++) {
-		__u32 idx = (h + i) & hist_mask;
-		struct ct_hist_entry *e = bpf_map_lookup_elem(&hists, &idx);
-
-		if (!e)
-			return NULL;
-		if (!e->used) {
-			e->k = *hk;
-			e->used = 1;
-			return &e->v;
-		}
-		if (e->k.conn_id == hk->conn_id && e->k.sesid == hk->sesid &&
-		    e->k.tid == hk->tid && e->k.cmd == hk->cmd)
-			return &e->v;
-	}
-	return NULL;
+	return TABLE_GET(hists, x >> 40, hist_mask, CT_HIST_PROBES, hk, hist_key_eq);
 }
 
 struct errs_map {

@@ -818,26 +818,17 @@ int BPF_PROG(tp_smb3_credit_timeout, __u64 currmid, __u64 conn_id)
  * smb3_read_done / smb3_write_done(xid, fid, tid, sesid, offset, len);
  * 6.12 prepends two netfs ids (rw_arg_shift = 2).
  */
-/* This CPU's byte counters of tree k, made on first use (as hist_get). */
+static __always_inline bool tree_key_eq(const struct ct_tree_key *a, const struct ct_tree_key *b)
+{
+	return a->sesid == b->sesid && a->tid == b->tid;
+}
+
+/* This CPU's byte counters of tree k. */
 static __always_inline struct ct_io *io_get(const struct ct_tree_key *k)
 {
 	__u32 h = ((k->sesid ^ ((__u64)k->tid << 20)) * 0x9E3779B97F4A7C15ull) >> 40;
 
-	for (int i = 0; i < CT_IO_PROBES; i++) {
-		__u32 idx = (h + i) & (CT_IO_ENTRIES - 1);
-		struct ct_io_entry *e = bpf_map_lookup_elem(&ios, &idx);
-
-		if (!e)
-			return NULL;
-		if (!e->used) {
-			e->k = *k;
-			e->used = 1;
-			return &e->v;
-		}
-		if (e->k.sesid == k->sesid && e->k.tid == k->tid)
-			return &e->v;
-	}
-	return NULL;
+	return TABLE_GET(ios, h, CT_IO_ENTRIES - 1, CT_IO_PROBES, k, tree_key_eq);
 }
 
 static __always_inline int count_io(__u64 *ctx, bool write)

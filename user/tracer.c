@@ -359,6 +359,25 @@ static struct bpf_link *attach_kretprobe(struct bpf_program *p, const char *fn,
 	return link;	/* owns pfd: closed when the link is destroyed */
 }
 
+/*
+ * Attributes for the helper threads (the kallsyms reader, the detaching):
+ * shallow work, on a 128 KiB stack. glibc's default, 8 MiB, lets the
+ * kernel back a stack's first touched page with a 2 MiB huge page (THP):
+ * 30 detaching threads raised the peak RSS by 3.8 MB at exit.
+ */
+static const pthread_attr_t *small_stack(void)
+{
+	static pthread_attr_t attr;
+	static bool made;
+
+	if (!made) {
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 128 << 10);
+		made = true;
+	}
+	return &attr;
+}
+
 /* Attach hook i's programs into links (room for two); how many. */
 static int attach_hook(struct tracer *t, int i, struct attached *links)
 {
@@ -389,8 +408,6 @@ static int attach_hook(struct tracer *t, int i, struct attached *links)
 	return n;
 }
 
-static const pthread_attr_t *small_stack(void);
-
 struct attach_job {
 	struct tracer *t;
 	int hook;
@@ -408,6 +425,27 @@ static void *attach_one(void *arg)
 	return NULL;
 }
 
+/* Hook i's job: in a thread of its own (thread) or here. */
+static void attach_start(struct tracer *t, struct attach_job *j, int i, bool thread)
+{
+	struct bpf_program *use[2];
+
+	if (on_upcalls(t, &hooks[i]) && progs_of(t, i, t->state[i].mode, use)) {
+		t->state[i].upcalls = t->upcall_hooks = true;
+		return;
+	}
+	*j = (struct attach_job){ .t = t, .hook = i };
+	if (thread)
+		j->started = !pthread_create(&j->th, small_stack(), attach_one, j);
+	if (!j->started)
+		attach_one(j);
+}
+
+static bool is_function_hook(const struct hook_state *s)
+{
+	return s->mode == MODE_FENTRY || s->mode == MODE_KPROBE;
+}
+
 /*
  * The function hooks are attached each in a thread of its own, all at
  * once, the tracepoints meanwhile: under emulation a kprobe takes ~20 ms
@@ -419,27 +457,14 @@ static void *attach_one(void *arg)
 static int attach(struct tracer *t)
 {
 	struct attach_job jobs[HOOKS_MAX] = {};
-	struct bpf_program *use[2];
 
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < nr_hooks; i++) {
-			struct hook_state *s = &t->state[i];
-			struct attach_job *j = &jobs[i];
-			bool func = s->mode == MODE_FENTRY || s->mode == MODE_KPROBE;
-
-			if (func != !pass)
-				continue;
-			if (on_upcalls(t, &hooks[i]) && progs_of(t, i, s->mode, use)) {
-				s->upcalls = t->upcall_hooks = true;
-				continue;
-			}
-			*j = (struct attach_job){ .t = t, .hook = i };
-			if (func)
-				j->started = !pthread_create(&j->th, small_stack(), attach_one, j);
-			if (!j->started)
-				attach_one(j);
-		}
-	}
+	/* the slow ones first, each in its thread; the tracepoints meanwhile */
+	for (int i = 0; i < nr_hooks; i++)
+		if (is_function_hook(&t->state[i]))
+			attach_start(t, &jobs[i], i, true);
+	for (int i = 0; i < nr_hooks; i++)
+		if (!is_function_hook(&t->state[i]))
+			attach_start(t, &jobs[i], i, false);
 	for (int i = 0; i < nr_hooks; i++) {
 		struct attach_job *j = &jobs[i];
 
@@ -481,25 +506,6 @@ static int on_sample(void *ctx, void *data, size_t size)
 		t->upcall_ns = monotonic_ns();
 	}
 	return t->fn(t->fn_ctx, data);
-}
-
-/*
- * Attributes for the helper threads (the kallsyms reader, the detaching):
- * shallow work, on a 128 KiB stack. glibc's default, 8 MiB, lets the
- * kernel back a stack's first touched page with a 2 MiB huge page (THP):
- * 30 detaching threads raised the peak RSS by 3.8 MB at exit.
- */
-static const pthread_attr_t *small_stack(void)
-{
-	static pthread_attr_t attr;
-	static bool made;
-
-	if (!made) {
-		pthread_attr_init(&attr);
-		pthread_attr_setstacksize(&attr, 128 << 10);
-		made = true;
-	}
-	return &attr;
 }
 
 /*
