@@ -230,15 +230,19 @@ struct reqs_map {
 };
 extern struct reqs_map reqs SEC(".maps");
 
+/* Fibonacci hashing: the top 24 bits of x times 2^64 / phi, spread well. */
+static __always_inline __u32 fib_hash(__u64 x)
+{
+	return (x * 0x9E3779B97F4A7C15ull) >> 40;
+}
+
 /*
  * Where a key's slots start: a session's consecutive mids land in
  * consecutive slots, so a session never collides with itself.
  */
 static __always_inline __u32 req_hash(const struct ct_req_key *k)
 {
-	__u64 h = (k->sesid ^ ((__u64)k->tid_task << 32)) * 0x9E3779B97F4A7C15ull;
-
-	return (__u32)(h >> 40) + (__u32)k->mid;
+	return fib_hash(k->sesid ^ ((__u64)k->tid_task << 32)) + (__u32)k->mid;
 }
 
 static __always_inline struct ct_req *req_slot(__u32 i)
@@ -318,7 +322,7 @@ extern struct hists_map hists SEC(".maps");
 /*
  * A per-CPU array used as an open-addressed table (the histograms, the
  * byte counters): this CPU's value for key, its entry made on first use;
- * NULL when the probes slots tried from hash hold other keys. Entries
+ * NULL when the `probes` slots tried from `hash` hold other keys. Entries
  * (k, used, v) are never removed, so the first free slot ends the search.
  */
 #define TABLE_GET(map, hash, mask, probes, key, key_eq) ({			\
@@ -353,10 +357,9 @@ static __always_inline bool hist_key_eq(const struct ct_hist_key *a, const struc
 /* This CPU's histogram for key hk. */
 static __always_inline struct ct_hist *hist_get(const struct ct_hist_key *hk)
 {
-	__u64 x = (hk->conn_id ^ hk->sesid ^ ((__u64)hk->tid << 20) ^ hk->cmd) *
-		  0x9E3779B97F4A7C15ull;
+	__u32 h = fib_hash(hk->conn_id ^ hk->sesid ^ ((__u64)hk->tid << 20) ^ hk->cmd);
 
-	return TABLE_GET(hists, x >> 40, hist_mask, CT_HIST_PROBES, hk, hist_key_eq);
+	return TABLE_GET(hists, h, hist_mask, CT_HIST_PROBES, hk, hist_key_eq);
 }
 
 struct errs_map {
@@ -435,7 +438,7 @@ extern struct fifos_map fifos SEC(".maps");
 
 static __always_inline __u32 fifo_key(__u64 sk, int i)
 {
-	return ((__u32)((sk * 0x9E3779B97F4A7C15ull) >> 40) + i) & (FIFOS - 1);
+	return (fib_hash(sk) + i) & (FIFOS - 1);
 }
 
 static __always_inline struct ct_ack_fifo *fifo_at(__u32 k)

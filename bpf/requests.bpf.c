@@ -826,9 +826,8 @@ static __always_inline bool tree_key_eq(const struct ct_tree_key *a, const struc
 /* This CPU's byte counters of tree k. */
 static __always_inline struct ct_io *io_get(const struct ct_tree_key *k)
 {
-	__u32 h = ((k->sesid ^ ((__u64)k->tid << 20)) * 0x9E3779B97F4A7C15ull) >> 40;
-
-	return TABLE_GET(ios, h, CT_IO_ENTRIES - 1, CT_IO_PROBES, k, tree_key_eq);
+	return TABLE_GET(ios, fib_hash(k->sesid ^ ((__u64)k->tid << 20)), CT_IO_ENTRIES - 1,
+			 CT_IO_PROBES, k, tree_key_eq);
 }
 
 static __always_inline int count_io(__u64 *ctx, bool write)
