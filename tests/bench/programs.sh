@@ -10,6 +10,10 @@
 # it asserts nothing. BENCH_BASELINE=/path/to/an/older/cifstrace adds its
 # `latency` as a fourth tool ("baseline"), in the same guest, alternating:
 # a hot-path change measured before and after side by side.
+# BENCH_CLOCK=instructions: the guest's clock counts instructions (qemu
+# -icount, tests/bench/run), so the tables say "insns" where they say "ns".
+# Last, a summary: per tool and workload, the median per operation over
+# the rounds and its ratio to the bpftrace histogram's.
 . "$(dirname "$0")/../guest/lib.sh"
 set -u
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -19,6 +23,7 @@ M=/mnt/programs
 D=$M/p-$$
 B=$WORK/p
 mkdir -p $M "$B"
+: >"$B/sum"
 die() { echo "bench: $*" >&2; exit 1; }
 start_samba >/dev/null || die "samba did not start"
 mount -t cifs //127.0.0.1/data $M -o username=alice,password=secret || die "mount failed"
@@ -29,6 +34,8 @@ sed -n "/^cat >\"\$B\/hist.bt\" <<'BT'/,/^BT/p" "$(dirname "$0")/guest.sh" | sed
 # the workloads of guest.sh, taken from it
 eval "$(sed -n '/^work_meta() {/,/^}/p; /^work_data() {/,/^}/p' "$(dirname "$0")/guest.sh")"
 declare -F work_meta work_data >/dev/null || die "no workloads in guest.sh"
+U=ns
+[ "${BENCH_CLOCK:-}" != instructions ] || U=insns
 smb_ops() { awk '/^SMBs:/ {n += $2} END {print n+0}' /proc/fs/cifs/Stats; }
 # per-program {name, runs, ns} of the programs in $1 (ids, comma-separated)
 progs() {
@@ -61,15 +68,29 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		echo
 		echo "#### $t, $w workload, round $r: $ops SMB operations (ready in $ready ms)"
 		echo
-		echo "| program | runs / op | ns / run | ns / op |"
+		echo "| program | runs / op | $U / run | $U / op |"
 		echo "| --- | --- | --- | --- |"
 		jq -r -n --slurpfile a "$B/b0" --slurpfile b "$B/b1" --argjson ops "$ops" '
 		  [$b[0][] as $x | ($a[0][] | select(.n == $x.n)) as $y
 		   | {n: $x.n, c: ($x.c - $y.c), t: ($x.t - $y.t)} | select(.c > 0)] as $d
 		  | ($d[] | "| \(.n) | \(.c / $ops * 100 | round / 100) | \(.t / .c | round) | \(.t / $ops | round) |"),
-		    "| all | \([$d[].c] | add / $ops * 100 | round / 100) | - | \([$d[].t] | add / $ops | round) |"'
+		    "| all | \([$d[].c] | add / $ops * 100 | round / 100) | - | \([$d[].t] | add / $ops | round) |"' |
+			tee "$B/t"
+		echo "$t $w $(awk -F'|' '$2 == " all " {gsub(/ /, "", $5); print $5}' "$B/t")" >>"$B/sum"
 	done
 	done
+done
+# the summary: medians over the rounds, ratio to bpftrace's
+echo
+echo "#### BPF $U per SMB operation, median of $ROUNDS round(s)"
+echo
+echo "| tool | meta | data | / bpftrace (meta) | / bpftrace (data) |"
+echo "| --- | --- | --- | --- | --- |"
+med() { awk -v t="$1" -v w="$2" '$1 == t && $2 == w {print $3}' "$B/sum" | sort -n |
+	awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print 0}'; }
+for t in latency diagnose bpftrace ${BENCH_BASELINE:+baseline}; do
+	m=$(med $t meta) d=$(med $t data) bm=$(med bpftrace meta) bd=$(med bpftrace data)
+	echo "| $t | $m | $d | $(awk -v a="$m" -v b="$bm" 'BEGIN {printf "%.2f", b ? a / b : 0}') | $(awk -v a="$d" -v b="$bd" 'BEGIN {printf "%.2f", b ? a / b : 0}') |"
 done
 umount $M
 "$VM/samba-stop" >/dev/null 2>&1
