@@ -44,6 +44,7 @@ extern const volatile __u32 rw_arg_shift;
 extern const volatile __u64 conn_salt;		/* see server_conn_id() */
 extern const volatile bool aggregate;		/* histograms and counters wanted */
 extern const volatile bool ack_from_socket;	/* no tcp_probe: ACKs read at the answer */
+extern const volatile bool sk_kptr;		/* req_tps holds kptrs: see there */
 extern const volatile __u16 kdc_port;		/* Kerberos, 0: not traced */
 extern const volatile __u32 hist_mask;		/* hists' max_entries - 1 */
 /* Set after load (see kdc.bpf.c): where the kernel keeps its memory map */
@@ -309,6 +310,34 @@ static __always_inline struct ct_req *req_claim(const struct ct_req_key *k)
 static __always_inline void req_free(struct ct_req *r)
 {
 	r->enter_ns = 0;
+}
+
+/*
+ * The socket of the request in each reqs slot (same index), as a pointer
+ * the verifier lets a program read through (an unreferenced kptr, 5.19
+ * on): the answer reads the socket's ACK state with plain loads instead of
+ * bpf_probe_read_kernel (90 instructions each, two or three per answer).
+ * The loader tags the field as a kptr where the kernel takes one (the
+ * tag's name changed in 6.4) and then sets sk_kptr; elsewhere it is a
+ * plain pointer nothing reads. Not in struct ct_req: a map with kptrs
+ * cannot be mmapped, and userspace reads reqs in place.
+ */
+struct ct_req_tp {
+	struct tcp_sock *tp;
+};
+
+struct req_tps_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_REQ_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ct_req_tp);
+};
+extern struct req_tps_map req_tps SEC(".maps");
+
+static __always_inline struct ct_req_tp *req_tp(__u32 i)
+{
+	i &= CT_REQ_SLOTS - 1;
+	return bpf_map_lookup_elem(&req_tps, &i);
 }
 
 struct hists_map {

@@ -212,11 +212,12 @@ __noinline int account(__u64 sesid, __u64 now, __u64 tid_err_cmd, __u64 status_s
 
 /*
  * The socket's last ACK of new data (tcp_sock.delivered_mstamp: the clock
- * of bpf_ktime_get_ns, in microseconds) as request r's ACK time.
+ * of bpf_ktime_get_ns, in microseconds, read by the caller) as request
+ * r's ACK time.
  */
-static __always_inline void ack_time(struct ct_req *r, struct tcp_sock *tp, __u64 now)
+static __always_inline void ack_time(struct ct_req *r, __u64 mstamp, __u64 now)
 {
-	__u64 at = BPF_CORE_READ(tp, delivered_mstamp) * 1000;
+	__u64 at = mstamp * 1000;
 
 	if (at > now + 1000000)
 		return;		/* not a time of this socket's: it was freed */
@@ -249,29 +250,41 @@ static __always_inline void ack_stream(struct ct_req *r, __u64 conn_id)
  * connection; with several in flight a later ACK can stand for an earlier
  * request's (network time then includes some of the server's).
  */
-static __always_inline void ack_sample(struct ct_req *r, __u64 now)
+static __always_inline void ack_sample(struct ct_req *r, int ri, __u64 now)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)r->sk;
-	__u32 pure;
+	__u32 una, pure;
 
-	if (!ack_passed(r, tp))
-		return;
-	if (bpf_core_field_offset(tp->data_segs_in) == bpf_core_field_offset(tp->segs_in) + 4) {
+	if (sk_kptr) {
+		/* plain loads (a fault reads 0, as a failed probe read) */
+		struct ct_req_tp *x = req_tp(ri);
+
+		tp = x ? x->tp : NULL;
+		if (!tp)
+			return;
+		una = tp->snd_una;
+		pure = tp->segs_in - tp->data_segs_in;
+	} else if (bpf_core_field_offset(tp->data_segs_in) ==
+		   bpf_core_field_offset(tp->segs_in) + 4) {
 		/* neighbours on every kernel so far: one read for both */
 		__u32 in[2] = {};
 
+		una = BPF_CORE_READ(tp, snd_una);
 		bpf_probe_read_kernel(in, sizeof(in), &tp->segs_in);
 		pure = in[0] - in[1];
 	} else {
+		una = BPF_CORE_READ(tp, snd_una);
 		pure = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
 	}
+	if ((__s32)(una - r->end_seq) < 0)
+		return;		/* not ACKed yet */
 	if (pure == r->pure_in) {
 		/* the ACK came with the answer: no time of its own to read */
 		r->ack_with_data = 1;
 		r->acked_ns = now;
 		return;
 	}
-	ack_time(r, tp, now);
+	ack_time(r, sk_kptr ? tp->delivered_mstamp : BPF_CORE_READ(tp, delivered_mstamp), now);
 }
 
 /*
@@ -297,7 +310,7 @@ __noinline int ack_probe_one(__u64 slot)
 	now = bpf_ktime_get_ns();
 	if (!ack_passed(r, tp))
 		return 0;
-	ack_time(r, tp, now);
+	ack_time(r, BPF_CORE_READ(tp, delivered_mstamp), now);
 	ack_stream(r, r->conn_id);
 	return 0;
 }
@@ -371,7 +384,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 			hk.conn_id = ph->conn_id;
 	}
 	if (ack_from_socket && r->sk && !r->acked_ns) {
-		ack_sample(r, now);
+		ack_sample(r, ri, now);
 		ack_stream(r, hk.conn_id);	/* before the answer */
 	}
 	if (aggregate)
@@ -662,6 +675,12 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			r->sk = skey;
 			r->end_seq = end_seq;
 			r->pure_in = pure;
+			if (btf && sk_kptr && tp) {
+				struct ct_req_tp *x = req_tp(ri);
+
+				if (x)
+					x->tp = tp;
+			}
 		}
 	}
 	/* else ack_sample() at the answer */

@@ -219,6 +219,76 @@ static void prealloc_before_6_1(struct tracer *t)
 }
 
 /*
+ * The tag this kernel takes on a map value's unreferenced kernel pointer
+ * (a kptr), or NULL: tried on a one-entry array whose value is a tagged
+ * pointer to a struct named tcp_sock (the kernel resolves the name in its
+ * own BTF). "kptr" first: 5.19 to 6.3 take it as unreferenced; from 6.4
+ * it means a referenced one, refused for a type without a destructor
+ * (tcp_sock), and "kptr_untrusted" is the unreferenced kind. (6.1 ignores
+ * a tag it does not know, so the order matters.) Before 5.19, when
+ * bpf_kptr_xchg came, a tag means nothing to a map.
+ */
+static const char *kptr_tag(void)
+{
+	static const char *const tags[] = { "kptr", "kptr_untrusted" };
+	const char *ok = NULL;
+
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_kptr_xchg, NULL) != 1)
+		return NULL;
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]) && !ok; i++) {
+		struct btf *b = btf__new_empty();
+		int i32, st, ptr, v;
+
+		if (!b)
+			return NULL;
+		i32 = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+		st = btf__add_struct(b, "tcp_sock", 4);
+		btf__add_field(b, "x", i32, 0, 0);
+		ptr = btf__add_ptr(b, btf__add_type_tag(b, tags[i], st));
+		v = btf__add_struct(b, "v", 8);
+		btf__add_field(b, "p", ptr, 0, 0);
+		if (i32 > 0 && st > 0 && ptr > 0 && v > 0 && !btf__load_into_kernel(b)) {
+			LIBBPF_OPTS(bpf_map_create_opts, mo, .btf_fd = btf__fd(b),
+				    .btf_key_type_id = i32, .btf_value_type_id = v);
+			int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ct_kptr_probe", 4, 8, 1, &mo);
+
+			if (fd >= 0) {
+				ok = tags[i];
+				close(fd);
+			}
+		}
+		btf__free(b);
+	}
+	return ok;
+}
+
+/*
+ * Make struct ct_req_tp's pointer (req_tps, core.bpf.h) a kptr with tag:
+ * the answer then reads the socket with plain loads. 0 or -errno.
+ */
+static int tag_kptr(struct bpf_object *obj, const char *tag)
+{
+	struct btf *b = bpf_object__btf(obj);
+	int id = b ? btf__find_by_name_kind(b, "ct_req_tp", BTF_KIND_STRUCT) : -ENOENT;
+	const struct btf_type *st, *pt;
+	int tg, np;
+
+	if (id < 0)
+		return -ENOENT;
+	st = btf__type_by_id(b, id);
+	pt = btf__type_by_id(b, btf_members(st)[0].type);
+	if (btf_vlen(st) != 1 || !btf_is_ptr(pt))
+		return -EINVAL;
+	tg = btf__add_type_tag(b, tag, pt->type);
+	np = tg > 0 ? btf__add_ptr(b, tg) : tg;
+	if (np < 0)
+		return np;
+	st = btf__type_by_id(b, id);	/* adding types may have moved them */
+	((struct btf_member *)btf_members(st))[0].type = np;
+	return 0;
+}
+
+/*
  * The histograms are per CPU and preallocated (an array): at most 16 MB
  * of them in all, never fewer than 128 keys per CPU.
  */
@@ -262,7 +332,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 {
 	struct bpf_program *p, *use[2];
 	__u64 salt;
-	int err;
+	int err, i;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo,
 		    .btf_custom_path = t->core.path[0] ? t->core.path : NULL);
@@ -307,6 +377,17 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel->rodata->target_tgid = o->target_tgid;
 	t->skel->rodata->aggregate = o->aggregate;
 	t->skel->rodata->ack_from_socket = o->ack_from_socket;
+	/* the socket kept for the answer as a kptr: the fexit stores it */
+	i = hook_index("__smb_send_rqst");
+	if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY) {
+		const char *tag = kptr_tag();
+
+		if (tag && !tag_kptr(t->skel->obj, tag))
+			t->skel->rodata->sk_kptr = true;
+		if (verbose)
+			fprintf(stderr, "cifstrace: the answer reads the socket %s\n",
+				t->skel->rodata->sk_kptr ? tag : "with bpf_probe_read_kernel");
+	}
 	if (o->no_kdc)
 		t->skel->rodata->kdc_port = 0;
 	/* kernels without server->conn_id: ids derived from addresses, salted */
