@@ -644,3 +644,26 @@ out:
 	elf_end(e);
 	return btf && !libbpf_get_error(btf) ? btf : NULL;
 }
+
+int kbtf_tag_pointer(struct btf *btf, const char *name, const char *tag)
+{
+	int id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) : -ENOENT;
+	const struct btf_type *st, *pt;
+	int tg, np;
+
+	if (id < 0)
+		return -ENOENT;
+	st = btf__type_by_id(btf, id);
+	if (btf_vlen(st) != 1)
+		return -EINVAL;
+	pt = btf__type_by_id(btf, btf_members(st)[0].type);
+	if (!pt || !btf_is_ptr(pt))
+		return -EINVAL;
+	tg = btf__add_type_tag(btf, tag, pt->type);
+	np = tg > 0 ? btf__add_ptr(btf, tg) : tg;
+	if (np < 0)
+		return np;
+	st = btf__type_by_id(btf, id);	/* adding types may have moved them */
+	((struct btf_member *)btf_members(st))[0].type = np;
+	return 0;
+}

@@ -51,6 +51,14 @@ void kbtf_find(const struct kbtf *kb, int n, const char *const *names, const int
  */
 int kbtf_minimal(const struct kbtf *kb, const struct btf *local, void **out, size_t *size);
 
+/*
+ * Tag the pointer that is struct name's only member (a kptr for a map
+ * value: tag "kptr" or "kptr_untrusted"): a new PTR to a TYPE_TAG of the
+ * same pointee, so other users of the old PTR keep it untagged. 0, or
+ * -errno (no such struct, not one pointer member, out of memory).
+ */
+int kbtf_tag_pointer(struct btf *btf, const char *name, const char *tag);
+
 /* The BPF object's BTF (its .BTF section) from its ELF bytes, or NULL. */
 struct btf *kbtf_of_elf(const void *elf, size_t size);
 

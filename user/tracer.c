@@ -263,32 +263,6 @@ static const char *kptr_tag(void)
 }
 
 /*
- * Make struct ct_req_tp's pointer (req_tps, core.bpf.h) a kptr with tag:
- * the answer then reads the socket with plain loads. 0 or -errno.
- */
-static int tag_kptr(struct bpf_object *obj, const char *tag)
-{
-	struct btf *b = bpf_object__btf(obj);
-	int id = b ? btf__find_by_name_kind(b, "ct_req_tp", BTF_KIND_STRUCT) : -ENOENT;
-	const struct btf_type *st, *pt;
-	int tg, np;
-
-	if (id < 0)
-		return -ENOENT;
-	st = btf__type_by_id(b, id);
-	pt = btf__type_by_id(b, btf_members(st)[0].type);
-	if (btf_vlen(st) != 1 || !btf_is_ptr(pt))
-		return -EINVAL;
-	tg = btf__add_type_tag(b, tag, pt->type);
-	np = tg > 0 ? btf__add_ptr(b, tg) : tg;
-	if (np < 0)
-		return np;
-	st = btf__type_by_id(b, id);	/* adding types may have moved them */
-	((struct btf_member *)btf_members(st))[0].type = np;
-	return 0;
-}
-
-/*
  * The histograms are per CPU and preallocated (an array): at most 16 MB
  * of them in all, never fewer than 128 keys per CPU.
  */
@@ -382,7 +356,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY) {
 		const char *tag = kptr_tag();
 
-		if (tag && !tag_kptr(t->skel->obj, tag))
+		if (tag && !kbtf_tag_pointer(bpf_object__btf(t->skel->obj), "ct_req_tp", tag))
 			t->skel->rodata->sk_kptr = true;
 		if (verbose)
 			fprintf(stderr, "cifstrace: the answer reads the socket %s\n",

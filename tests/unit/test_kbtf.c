@@ -293,6 +293,48 @@ static void bad_btf_is_refused(void **state)
 	unlink(path);
 }
 
+/*
+ * kbtf_tag_pointer: ct_req_tp's pointer becomes PTR -> TYPE_TAG(tag) ->
+ * the same struct; another struct sharing the old PTR keeps it untagged;
+ * a missing struct or a member that is not a pointer is refused.
+ */
+static void tag_pointer_tags_only_the_named_structs_member(void **state)
+{
+	struct btf *b = btf__new_empty();
+	const struct btf_type *t, *tag;
+	int i32, sk, ptr, req, other, notptr;
+
+	(void)state;
+	assert_non_null(b);
+	i32 = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+	sk = btf__add_struct(b, "tcp_sock", 4);
+	btf__add_field(b, "x", i32, 0, 0);
+	ptr = btf__add_ptr(b, sk);
+	req = btf__add_struct(b, "ct_req_tp", 8);
+	btf__add_field(b, "tp", ptr, 0, 0);
+	other = btf__add_struct(b, "other", 8);
+	btf__add_field(b, "p", ptr, 0, 0);
+	notptr = btf__add_struct(b, "notptr", 4);
+	btf__add_field(b, "x", i32, 0, 0);
+	assert_true(i32 > 0 && sk > 0 && ptr > 0 && req > 0 && other > 0 && notptr > 0);
+
+	assert_int_equal(kbtf_tag_pointer(b, "ct_req_tp", "kptr_untrusted"), 0);
+	t = btf__type_by_id(b, btf_members(btf__type_by_id(b, req))[0].type);
+	assert_true(btf_is_ptr(t));
+	tag = btf__type_by_id(b, t->type);
+	assert_true(btf_is_type_tag(tag));
+	assert_string_equal(btf__name_by_offset(b, tag->name_off), "kptr_untrusted");
+	assert_int_equal(tag->type, sk);
+	/* the shared pointer is left as it was */
+	assert_int_equal(btf_members(btf__type_by_id(b, other))[0].type, ptr);
+	assert_int_equal(btf__type_by_id(b, ptr)->type, sk);
+
+	assert_int_equal(kbtf_tag_pointer(b, "absent", "kptr"), -ENOENT);
+	assert_int_equal(kbtf_tag_pointer(b, "notptr", "kptr"), -EINVAL);
+	assert_int_equal(kbtf_tag_pointer(NULL, "ct_req_tp", "kptr"), -ENOENT);
+	btf__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +342,7 @@ int main(void)
 		cmocka_unit_test(find_gives_libbpf_ids_and_argument_counts),
 		cmocka_unit_test(the_kernels_btf_reads_as_libbpf_reads_it),
 		cmocka_unit_test(bad_btf_is_refused),
+		cmocka_unit_test(tag_pointer_tags_only_the_named_structs_member),
 	};
 
 	return cmocka_run_group_tests(tests, make_files, remove_files);
