@@ -242,6 +242,23 @@ static __always_inline void ack_stream(struct ct_req *r, __u64 conn_id)
 }
 
 /*
+ * Segments tp received without data (segs_in - data_segs_in), read with
+ * bpf_probe_read_kernel: where the pointer is not one the verifier lets a
+ * program load through (a scalar kept from the send, a kretprobe's).
+ */
+static __always_inline __u32 pure_segs_in(struct tcp_sock *tp)
+{
+	if (bpf_core_field_offset(tp->data_segs_in) == bpf_core_field_offset(tp->segs_in) + 4) {
+		/* neighbours on every kernel so far: one read for both */
+		__u32 in[2] = {};
+
+		bpf_probe_read_kernel(in, sizeof(in), &tp->segs_in);
+		return in[0] - in[1];
+	}
+	return BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
+}
+
+/*
  * ack_from_socket (latency, diagnose, the exporter, run): no hook runs per
  * TCP segment, so a request's ACK is read from its socket when its answer
  * comes. snd_una past its last byte: ACKed, at ack_time(). If no segment
@@ -263,21 +280,12 @@ static __always_inline void ack_sample(struct ct_req *r, int ri, __u64 now)
 		if (!tp)
 			return;
 		una = tp->snd_una;
-		pure = tp->segs_in - tp->data_segs_in;
-	} else if (bpf_core_field_offset(tp->data_segs_in) ==
-		   bpf_core_field_offset(tp->segs_in) + 4) {
-		/* neighbours on every kernel so far: one read for both */
-		__u32 in[2] = {};
-
-		una = BPF_CORE_READ(tp, snd_una);
-		bpf_probe_read_kernel(in, sizeof(in), &tp->segs_in);
-		pure = in[0] - in[1];
 	} else {
 		una = BPF_CORE_READ(tp, snd_una);
-		pure = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
 	}
 	if ((__s32)(una - r->end_seq) < 0)
 		return;		/* not ACKed yet */
+	pure = sk_kptr ? tp->segs_in - tp->data_segs_in : pure_segs_in(tp);
 	if (pure == r->pure_in) {
 		/* the ACK came with the answer: no time of its own to read */
 		r->ack_with_data = 1;
@@ -642,7 +650,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			end_seq = BPF_CORE_READ(tp, write_seq);
 			snd_una = BPF_CORE_READ(tp, snd_una);
 			if (ack_from_socket)
-				pure = BPF_CORE_READ(tp, segs_in) - BPF_CORE_READ(tp, data_segs_in);
+				pure = pure_segs_in(tp);
 		}
 	}
 	if (skey && fifo_index(skey) < 0)
