@@ -151,7 +151,16 @@ struct ct_tslot {
 	__u64 busy_ns;			/* when n or credit_wait_ns was set */
 	__u64 credit_wait_ns;		/* began waiting for credits at */
 	struct TCP_Server_Info *server;	/* kprobe mode: set at send entry */
+	/*
+	 * The socket this thread last sent on (as a scalar) and its FIFO's
+	 * index: the next send on it skips the lookups that find a socket
+	 * new to us (the FIFO's owner is still checked: a socket closed and
+	 * another allocated at its address has lost it).
+	 */
+	__u64 last_sk;
+	__u32 last_fifo;
 	struct ct_req_key key[MAX_PENDING];
+	__u16 ri[MAX_PENDING];		/* key[i]'s slot in reqs, as entered */
 	__u16 cmd[MAX_PENDING];
 	__u8 stream[MAX_PENDING];	/* the request streams (mount phases, events) */
 	/*
@@ -214,6 +223,7 @@ static __always_inline struct ct_tslot *tslot_get(__u32 tid, __u64 now, bool tak
 	s->credit_wait_ns = 0;
 	s->server = NULL;
 	s->path_armed = 0;
+	s->last_sk = 0;
 	return s;
 }
 
@@ -260,10 +270,13 @@ static __always_inline bool req_is(const struct ct_req *r, const struct ct_req_k
 
 /*
  * The slot of the request in flight under key (sesid, mid, tid_task), or,
- * with claim and none there, the first free slot tried; -1 if none.
+ * with claim and none there (a mid sent again finds its own), the first
+ * free slot tried; -1 if none. A claim is not atomic: two CPUs can take
+ * one free slot only for requests of two connections whose windows
+ * overlap at that moment (a connection's sends are serialized).
  * Inlined where one lookup runs per event (the hot path); req_index_of()
- * is the same as a global function, for loops of lookups (a compound's
- * requests at the send), where inlining would multiply what the verifier
+ * is the same as a global function, for loops of lookups (the requests
+ * an ACK covers, tcp.bpf.c), where inlining would multiply what the verifier
  * walks (and the time to load).
  */
 static __always_inline int req_index(__u64 sesid, __u64 mid, __u32 tid_task, bool claim)
@@ -290,19 +303,6 @@ __noinline int req_index_of(__u64 sesid, __u64 mid, __u32 tid_task);
 static __always_inline struct ct_req *req_find(const struct ct_req_key *k)
 {
 	int i = req_index(k->sesid, k->mid, k->tid_task, false);
-
-	return i < 0 ? NULL : req_slot(i);
-}
-
-/*
- * A slot for key k: its own if it is there (a mid sent again), else the
- * first free one; NULL when every slot tried is taken. Not atomic: two
- * CPUs can claim one free slot only for requests of two connections whose
- * windows overlap at that moment (a connection's sends are serialized).
- */
-static __always_inline struct ct_req *req_claim(const struct ct_req_key *k)
-{
-	int i = req_index(k->sesid, k->mid, k->tid_task, true);
 
 	return i < 0 ? NULL : req_slot(i);
 }

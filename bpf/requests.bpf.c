@@ -52,6 +52,7 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 	struct ct_req *r;
 	__u64 conn_id = 0;
 	__u8 stream = 0;
+	int ri;
 
 	if (target_tgid && (id >> 32) != target_tgid)
 		return 0;
@@ -68,7 +69,8 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 			stream = 1;
 		}
 	}
-	r = req_claim(&k);
+	ri = req_index(k.sesid, k.mid, k.tid_task, true);
+	r = ri < 0 ? NULL : req_slot(ri);
 	if (!r) {
 		stat_inc(CT_STAT_REQS_FULL);
 		return 0;
@@ -109,6 +111,7 @@ int BPF_PROG(tp_smb3_cmd_enter, __u32 tid, __u64 sesid, __u16 cmd, __u64 mid)
 	if (i >= MAX_PENDING)
 		return 0;
 	ts->key[i] = k;
+	ts->ri[i] = ri;
 	ts->cmd[i] = cmd;
 	ts->stream[i] = stream;
 	ts->n = i + 1;
@@ -589,6 +592,32 @@ __noinline int fifo_push(__u64 skey, __u32 n, __u64 seqs, __u64 now)
 }
 
 /*
+ * sk as a number (a map key, hashed): the thread's last socket's, kept
+ * from its last send, when it is the same, else laundered through a map.
+ */
+static __always_inline __u64 sk_scalar(struct ct_tslot *ts, struct sock *sk)
+{
+	__u64 seen = ts->last_sk;
+
+	if ((__u64)sk != seen)
+		return ptr_scalar(sk, 0);
+	/* equal, but only seen is a number: keep the compiler from using sk */
+	asm volatile("" : "+r"(seen));
+	return seen;
+}
+
+/* Is skey the socket this thread last sent on, still with its FIFO? */
+static __always_inline bool sock_seen(struct ct_tslot *ts, __u64 skey)
+{
+	struct ct_ack_fifo *f;
+
+	if (skey != ts->last_sk)
+		return false;
+	f = fifo_at(ts->last_fifo & (FIFOS - 1));
+	return f && f->sk == skey;
+}
+
+/*
  * After a send: the requests the task entered are on the wire. btf: server
  * is a BTF pointer (fexit), read directly, no helper per field; else
  * (kretprobe) read with bpf_probe_read_kernel.
@@ -614,10 +643,9 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	if (ret < 0) {
 		/* never sent: no response will come, and nothing to time */
 		for (int i = 0; i < MAX_PENDING && i < n; i++) {
-			int ri = req_index_of(ts->key[i].sesid, ts->key[i].mid, ts->key[i].tid_task);
-			struct ct_req *r = ri < 0 ? NULL : req_slot(ri);
+			struct ct_req *r = req_slot(ts->ri[i]);
 
-			if (r)
+			if (r && req_is(r, &ts->key[i]))
 				req_free(r);
 		}
 		return;
@@ -633,7 +661,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 		sk = so ? so->sk : NULL;
 		tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 		if (tp) {
-			skey = ptr_scalar(sk, 0);
+			skey = sk_scalar(ts, sk);
 			end_seq = tp->write_seq;
 			snd_una = tp->snd_una;
 			if (ack_from_socket)
@@ -653,17 +681,25 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 				pure = pure_segs_in(tp);
 		}
 	}
-	if (skey && fifo_index(skey) < 0)
-		sock_new(skey, conn_id, ptr_scalar(server, 0));
+	if (skey && !sock_seen(ts, skey)) {
+		int fidx = fifo_index(skey);
+
+		if (fidx < 0) {
+			sock_new(skey, conn_id, ptr_scalar(server, 0));
+			fidx = fifo_index(skey);
+		}
+		ts->last_sk = fidx < 0 ? 0 : skey;
+		ts->last_fifo = fidx;
+	}
 
 	for (int i = 0; i < MAX_PENDING; i++) {
 		if (i >= n)
 			break;
-		/* a global lookup: inlined five times it would slow the load */
-		int ri = req_index_of(ts->key[i].sesid, ts->key[i].mid, ts->key[i].tid_task);
-		struct ct_req *r = ri < 0 ? NULL : req_slot(ri);
+		/* its slot, from the enter; another request's by now if answered */
+		int ri = ts->ri[i];
+		struct ct_req *r = req_slot(ri);
 
-		if (!r) {
+		if (!r || !req_is(r, &ts->key[i])) {
 			/* answered already (loopback): its ACK is not news */
 			ts->stream[i] = 0;
 			continue;

@@ -305,6 +305,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 		bool allow_fentry)
 {
 	struct bpf_program *p, *use[2];
+	const char *kptr = NULL;	/* with -v: how the answer reads the socket */
 	__u64 salt;
 	int err, i;
 
@@ -358,9 +359,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 
 		if (tag && !kbtf_tag_pointer(bpf_object__btf(t->skel->obj), "ct_req_tp", tag))
 			t->skel->rodata->sk_kptr = true;
-		if (verbose)
-			fprintf(stderr, "cifstrace: the answer reads the socket %s\n",
-				t->skel->rodata->sk_kptr ? tag : "with bpf_probe_read_kernel");
+		kptr = t->skel->rodata->sk_kptr ? tag : "with bpf_probe_read_kernel";
 	}
 	if (o->no_kdc)
 		t->skel->rodata->kdc_port = 0;
@@ -379,6 +378,8 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	if (err) {
 		cifstrace_bpf__destroy(t->skel);
 		t->skel = NULL;
+	} else if (verbose && kptr) {	/* what runs, not what a refused load meant */
+		fprintf(stderr, "cifstrace: the answer reads the socket %s\n", kptr);
 	}
 	return err;
 }

@@ -29,7 +29,7 @@ fi
 # ---------------------------------------------------------------- (a) counts
 J=$WORK/counts.jsonl
 echo 0 >/proc/fs/cifs/Stats
-attach counts "$J.err" latency --json >"$J"
+attach counts "$J.err" latency --json -v >"$J"
 for i in $(seq 1 40); do echo "file $i" >$M/f$i; done
 for i in $(seq 1 40); do stat $M/f$i >/dev/null; done
 ls -l $M >/dev/null
@@ -39,6 +39,20 @@ for i in $(seq 1 40); do rm -f $M/f$i; done
 rm -f $M/big
 trace_stop
 cp /proc/fs/cifs/Stats "$WORK/stats.txt"
+# The hot path as meant, not a fallback that loads as well (a send program
+# the verifier refused leaves the kprobe pair, slower, and every count right):
+# with BTF for cifs the send is an fexit and, 5.19 on, the answer reads the
+# socket through a kptr; without (5.10), the kprobe pair and probe reads.
+send_mode=$(awk '$1 == "__smb_send_rqst" {print $2, $3}' "$J.err")
+read_mode=$(sed -n 's/^cifstrace: the answer reads the socket //p' "$J.err")
+want="kprobe/kretprobe ok, "
+[ -e /sys/kernel/btf/cifs ] && want="fexit ok, kptr"	# kptr_untrusted from 6.4
+if [ "$send_mode, ${read_mode%_untrusted}" = "$want" ]; then
+	ok "counts: the send attaches as and the answer reads the socket as meant: $send_mode, $read_mode"
+else
+	not_ok "counts: the send and the answer's socket read: '$send_mode, $read_mode', not '$want'"
+	grep -E "load failed" "$J.err" | sed 's/^/#   /'
+fi
 # stat_count LABEL: "Creates: 123 total 0 failed" of the data share
 check "counts: rows name server 127.0.0.1 and the share of a mount made before cifstrace" "$J" \
 	"any(\$e[]; .type==\"histogram\" and .server==\"127.0.0.1\" and .share==\"$(printf '%s' "$UNC" | sed 's/\\/\\\\/g')\" and .command==\"CREATE\")"
