@@ -20,9 +20,11 @@ enum hook_kind { HOOK_TP, HOOK_FUNC };
 #define HOOK_REQUIRED	(1u << 0)	/* without it there is nothing useful to trace */
 #define HOOK_AGGREGATE	(1u << 1)	/* only for the in-kernel aggregation (latency) */
 /*
- * Runs for every SMB request: fentry/fexit where the module has BTF (the
- * cheapest to run). Other function hooks (mount phases, rare) use kprobes,
- * which load and attach several times faster: no BTF search per program.
+ * Runs for every SMB request (the send, the credit waits): fentry/fexit
+ * where the module has BTF (the cheapest to run, and fields are plain
+ * loads, not probe reads). Other function hooks (mount phases, rare) use
+ * kprobes, which load and attach several times faster: no BTF search per
+ * program.
  */
 #define HOOK_HOT	(1u << 2)
 /* Only before the fs_context mount API (5.10), known from the BTF for cifs */
