@@ -15,6 +15,8 @@
 #     program per TCP segment): on one workload traced by latency and by
 #     events (tcp_probe, per segment) at once, the two agree per command on
 #     how many requests had a separate ACK and how many an ACK on the answer.
+# (f) credits: 32 threads of stats; with Samba's usual credit grant no
+#     stall, with `smb2 max credits = 16` stalls counted and queue time first.
 . "$(dirname "$0")/lib.sh"
 
 if start_samba; then ok "latency: samba started"; else not_ok "latency: samba started"; exit 1; fi
@@ -203,6 +205,60 @@ else
 		"$J.ev" | sed 's/^/#   /'
 fi
 
+# ---------------------------------------------------------------- (f) credits
+# 32 threads stat files at once (a stat is a compound of 3 requests, 3
+# credits): with Samba's usual grant no request waits; with the server
+# granting 16 credits at most (smb2 max credits) most must wait for the
+# answers of others. A credit stall is counted per server, and the wait is
+# queue time, so the split blames the queue.
+for i in $(seq 1 32); do echo x >$M/c$i; done
 umount $M
+CMOUNT="username=alice,password=secret,cache=none,actimeo=0"	# every stat asks
+# credit_load NAME: the load under `latency --json`, into $WORK/NAME.jsonl
+credit_load() {
+	local J=$WORK/$1.jsonl
+	attach "$1" "$J.err" latency --json >"$J"
+	bounded 300 python3 -c '
+import os, sys, threading
+def work(i):
+    for _ in range(10):
+        os.stat("%s/c%d" % (sys.argv[1], i + 1))
+ts = [threading.Thread(target=work, args=(i,)) for i in range(32)]
+[t.start() for t in ts]
+[t.join() for t in ts]' $M
+	trace_stop
+}
+# [the 127.0.0.1 server's credit stalls, CREATEs, their queue us, the rest us]
+credit_sums() {
+	jq -s -c '[([.[] | select(.type=="server" and .server=="127.0.0.1") | .credit_stalls] | add // 0),
+		([.[] | select(.type=="histogram" and .command=="CREATE")] |
+		 ([.[].count] | add // 0), ([.[].queue_us] | add // 0),
+		 ([.[] | .network_us + .server_us + .network_server_us] | add // 0))]' "$WORK/$1.jsonl"
+}
+if mount -t cifs //127.0.0.1/data $M -o $CMOUNT; then
+	credit_load credits-usual
+	umount $M
+fi
+"$VM/samba-stop" >/dev/null 2>&1
+{ printf '[global]\n\tsmb2 max credits = 16\n'; cat "$WORK/shares.conf"; } >"$WORK/credits.conf"
+if "$VM/samba-start" "$WORK/credits.conf" alice:secret bob:bobpass >/dev/null &&
+	mount -t cifs //127.0.0.1/data $M -o $CMOUNT; then
+	credit_load credits-16
+	umount $M
+else
+	: >"$WORK/credits-16.jsonl"
+fi
+u=$(credit_sums credits-usual) s=$(credit_sums credits-16)
+if jq -n -e --argjson u "$u" '$u[0] == 0 and $u[1] >= 320' >/dev/null; then
+	ok "credits: Samba's usual grant, 32 threads: 0 credit stalls ($u)"
+else
+	not_ok "credits: Samba's usual grant, 32 threads: 0 credit stalls ($u)"
+fi
+if jq -n -e --argjson s "$s" '$s[0] >= 32 and $s[1] >= 320 and $s[2] > $s[3]' >/dev/null; then
+	ok "credits: smb2 max credits = 16, 32 threads: stalls counted, queue time dominates ($s)"
+else
+	not_ok "credits: smb2 max credits = 16, 32 threads: stalls counted, queue time dominates ($s)"
+fi
+
 "$VM/samba-stop" >/dev/null 2>&1
 exit $((FAILED > 0))
