@@ -25,13 +25,13 @@ const volatile __u32 hist_mask = CT_HIST_ENTRIES - 1;
 __u64 kaddr_page_offset_base = 0;
 __u64 kaddr_vmemmap_base = 0;
 __u64 tasks_in_phase = 0;	/* threads in a mount or a mount phase */
+struct ct_req reqs[CT_REQ_SLOTS];	/* requests in flight: see core.bpf.h */
 
 struct events_map events SEC(".maps");
 struct stats_map stats SEC(".maps");
 struct conns_map conns SEC(".maps");
 struct conn_stats_map conn_stats SEC(".maps");
 struct tasks_map tasks SEC(".maps");
-struct reqs_map reqs SEC(".maps");
 struct req_tps_map req_tps SEC(".maps");
 struct hists_map hists SEC(".maps");
 struct errs_map errs SEC(".maps");
@@ -44,7 +44,7 @@ struct scratch_map scratch SEC(".maps");
 struct smb_dports_map smb_dports SEC(".maps");
 struct kdc_socks_map kdc_socks SEC(".maps");
 
-/* req_index() as a global function: verified once (see core.bpf.h) */
+/* req_index() as a global function: verified once (see core.bpf.h), in .bss */
 __noinline int req_index_of(__u64 sesid, __u64 mid, __u32 tid_task)
 {
 	return req_index(sesid, mid, tid_task, false);

@@ -171,6 +171,7 @@ struct ct_tslot {
 	__u8 path_armed;
 	__u8 path_gen;
 };
+_Static_assert(CT_REQ_SLOTS <= 65536, "ct_tslot.ri[] holds a reqs index in 16 bits");
 
 struct tslots_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -228,18 +229,12 @@ static __always_inline struct ct_tslot *tslot_get(__u32 tid, __u64 now, bool tak
 }
 
 /*
- * Requests in flight (the table userspace scans for hangs): an array that
- * the helpers below use as a hash table (struct ct_req in cifstrace.h).
- * Array lookups are inlined by the verifier: no helper call, no lock.
+ * Requests in flight (the table userspace scans for hangs, mapped in
+ * place): a global array (in .bss), that the helpers below use as a hash
+ * table (struct ct_req in cifstrace.h). Indexed directly: no
+ * lookup, no helper call, no lock.
  */
-struct reqs_map {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CT_REQ_SLOTS);
-	__type(key, __u32);
-	__type(value, struct ct_req);
-	__uint(map_flags, BPF_F_MMAPABLE);	/* userspace reads it in place */
-};
-extern struct reqs_map reqs SEC(".maps");
+extern struct ct_req reqs[CT_REQ_SLOTS];
 
 /* Fibonacci hashing: the top 24 bits of x times 2^64 / phi, spread well. */
 static __always_inline __u32 fib_hash(__u64 x)
@@ -258,8 +253,7 @@ static __always_inline __u32 req_hash(const struct ct_req_key *k)
 
 static __always_inline struct ct_req *req_slot(__u32 i)
 {
-	i &= CT_REQ_SLOTS - 1;
-	return bpf_map_lookup_elem(&reqs, &i);
+	return &reqs[i & (CT_REQ_SLOTS - 1)];
 }
 
 static __always_inline bool req_is(const struct ct_req *r, const struct ct_req_key *k)
@@ -507,8 +501,8 @@ static __always_inline bool fifo_acked(struct ct_ack_fifo *f, __u32 ack)
 	return h != f->tail && (__s32)(ack - f->slot[h & (ACK_SLOTS - 1)].end_seq) >= 0;
 }
 
-/* A FIFO for socket sk: its own, else a free one, emptied; NULL if none. */
-static __always_inline struct ct_ack_fifo *fifo_claim(__u64 sk)
+/* The index of a FIFO for socket sk: its own, else a free one, emptied; -1 if none. */
+static __always_inline int fifo_claim(__u64 sk)
 {
 	struct ct_ack_fifo *f;
 	int free = -1;
@@ -518,16 +512,16 @@ static __always_inline struct ct_ack_fifo *fifo_claim(__u64 sk)
 		if (!f)
 			continue;
 		if (f->sk == sk)
-			return f;
+			return fifo_key(sk, i);
 		if (!f->sk && free < 0)
 			free = i;
 	}
 	f = free < 0 ? NULL : fifo_slot(sk, free);
-	if (f) {
-		f->head = f->tail = 0;
-		f->sk = sk;
-	}
-	return f;
+	if (!f)
+		return -1;
+	f->head = f->tail = 0;
+	f->sk = sk;
+	return fifo_key(sk, free);
 }
 
 /* Free socket sk's FIFO (its socket closed). Global: cheap to verify. */

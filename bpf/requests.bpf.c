@@ -262,40 +262,49 @@ static __always_inline __u32 pure_segs_in(struct tcp_sock *tp)
 }
 
 /*
+ * No segment without data came since the send: the ACK rode on data, most
+ * likely the answer itself, so it has no time of its own to read.
+ */
+static __always_inline void ack_joint(struct ct_req *r, __u64 now)
+{
+	r->ack_with_data = 1;
+	r->acked_ns = now;
+}
+
+/*
  * ack_from_socket (latency, diagnose, the exporter, run): no hook runs per
  * TCP segment, so a request's ACK is read from its socket when its answer
- * comes. snd_una past its last byte: ACKed, at ack_time(). If no segment
- * without data came since the send, that ACK rode on data, most likely the answer itself: network and server are one figure, as
- * with tcp_probe's with_data. Exact for one request at a time on a
- * connection; with several in flight a later ACK can stand for an earlier
- * request's (network time then includes some of the server's).
+ * comes. snd_una past its last byte: ACKed, at ack_time(); or, if no
+ * segment without data came since the send, ack_joint(): network and
+ * server are one figure, as with tcp_probe's with_data. Exact for one
+ * request at a time on a connection; with several in flight a later ACK
+ * can stand for an earlier request's (network time then includes some of
+ * the server's).
  */
 static __always_inline void ack_sample(struct ct_req *r, int ri, __u64 now)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)r->sk;
-	__u32 una, pure;
+	struct tcp_sock *tp;
 
 	if (sk_kptr) {
 		/* plain loads (a fault reads 0, as a failed probe read) */
 		struct ct_req_tp *x = req_tp(ri);
 
 		tp = x ? x->tp : NULL;
-		if (!tp)
-			return;
-		una = tp->snd_una;
-	} else {
-		una = BPF_CORE_READ(tp, snd_una);
-	}
-	if ((__s32)(una - r->end_seq) < 0)
-		return;		/* not ACKed yet */
-	pure = sk_kptr ? tp->segs_in - tp->data_segs_in : pure_segs_in(tp);
-	if (pure == r->pure_in) {
-		/* the ACK came with the answer: no time of its own to read */
-		r->ack_with_data = 1;
-		r->acked_ns = now;
+		if (!tp || (__s32)(tp->snd_una - r->end_seq) < 0)
+			return;		/* not ACKed yet */
+		if (tp->segs_in - tp->data_segs_in == r->pure_in)
+			ack_joint(r, now);
+		else
+			ack_time(r, tp->delivered_mstamp, now);
 		return;
 	}
-	ack_time(r, sk_kptr ? tp->delivered_mstamp : BPF_CORE_READ(tp, delivered_mstamp), now);
+	tp = (struct tcp_sock *)r->sk;
+	if (!ack_passed(r, tp))
+		return;
+	if (pure_segs_in(tp) == r->pure_in)
+		ack_joint(r, now);
+	else
+		ack_time(r, BPF_CORE_READ(tp, delivered_mstamp), now);
 }
 
 /*
@@ -524,23 +533,26 @@ int BPF_KPROBE(kprobe_smb2_echo_callback, struct mid_q_entry *m)
 /*
  * A connection first seen here (made before we attached, or its socket
  * replaced by a reconnect): its socket becomes one of cifs's, its server
- * name is remembered, and it gets its ACK FIFO. Global, like fifo_push():
- * the send's loop is verified without their paths.
+ * name is remembered, and it gets its ACK FIFO, whose index it returns
+ * (-1: none free). Global, like fifo_push(): the send's loop is verified
+ * without their paths.
  */
 __noinline int sock_new(__u64 skey, __u64 conn_id, __u64 server)
 {
 	struct ct_smb_sock s = { .conn_id = conn_id };
 	struct ct_ack_fifo *fifo;
+	int fidx;
 
 	if (!skey)
-		return 0;
+		return -1;
 	remember_server((struct TCP_Server_Info *)server);
 	smb_dport_add(bpf_ntohs(BPF_CORE_READ((struct sock *)skey, __sk_common.skc_dport)));
 	bpf_map_update_elem(&socks, &skey, &s, BPF_NOEXIST);
-	fifo = fifo_claim(skey);
+	fidx = fifo_claim(skey);
+	fifo = fidx < 0 ? NULL : fifo_at(fidx);
 	if (fifo)
 		fifo->conn_id = conn_id;
-	return 0;
+	return fidx;
 }
 
 /*
@@ -684,10 +696,8 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 	if (skey && !sock_seen(ts, skey)) {
 		int fidx = fifo_index(skey);
 
-		if (fidx < 0) {
-			sock_new(skey, conn_id, ptr_scalar(server, 0));
-			fidx = fifo_index(skey);
-		}
+		if (fidx < 0)
+			fidx = sock_new(skey, conn_id, ptr_scalar(server, 0));
 		ts->last_sk = fidx < 0 ? 0 : skey;
 		ts->last_fifo = fidx;
 	}

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "array.h"
+#include "cifstrace.h"
 #include "cifstrace.skel.h"
 #include "corebtf.h"
 #include "hooks.h"
@@ -53,9 +53,8 @@ struct tracer {
 	pthread_t ksyms;	/* finds the kernel's memory map (kdc.bpf.c) */
 	bool ksyms_started;
 	struct ksyms ks;	/* what it found */
-	struct ct_req *reqs;	/* the in-flight table, mapped (CT_REQ_SLOTS) */
+	struct ct_req *reqs;	/* the in-flight table, in the mapped .bss (CT_REQ_SLOTS) */
 	bool no_batch;		/* the kernel reads no batch of the histograms */
-	size_t reqs_len;
 };
 
 static bool verbose;
@@ -729,15 +728,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 		return 2;
 	}
 	t->nr_cpus = libbpf_num_possible_cpus();
-	t->reqs_len = (size_t)bpf_map__value_size(t->skel->maps.reqs) * CT_REQ_SLOTS;
-	t->reqs = mmap(NULL, t->reqs_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(t->skel->maps.reqs), 0);
-	if (t->reqs == MAP_FAILED) {
-		fprintf(stderr, "cifstrace: cannot map the in-flight table: %s\n", strerror(errno));
-		t->reqs = NULL;
-		tracer_close(t);
-		return 2;
-	}
+	t->reqs = t->skel->bss->reqs;	/* mapped with the skeleton's .bss */
 	*out = t;
 	return 0;
 fail:
@@ -1098,8 +1089,6 @@ void tracer_close(struct tracer *t)
 	for (int k = 0; k < t->nr_upcall_links && t->nr_links < 2 * HOOKS_MAX; k++)
 		t->links[t->nr_links++] = t->upcall_links[k];
 	t->nr_upcall_links = 0;
-	if (t->reqs)
-		munmap(t->reqs, t->reqs_len);
 	ring_buffer__free(t->rb);
 	for (int i = 0; i < t->nr_links; i++)
 		started[i] = !pthread_create(&th[i], small_stack(), detach_one, &t->links[i]);
