@@ -44,7 +44,7 @@ struct scratch_map scratch SEC(".maps");
 struct smb_dports_map smb_dports SEC(".maps");
 struct kdc_socks_map kdc_socks SEC(".maps");
 
-/* req_index() as a global function: verified once (see core.bpf.h), in .bss */
+/* req_index() as a global function: verified once (see core.bpf.h) */
 __noinline int req_index_of(__u64 sesid, __u64 mid, __u32 tid_task)
 {
 	return req_index(sesid, mid, tid_task, false);

@@ -230,9 +230,9 @@ static __always_inline struct ct_tslot *tslot_get(__u32 tid, __u64 now, bool tak
 
 /*
  * Requests in flight (the table userspace scans for hangs, mapped in
- * place): a global array (in .bss), that the helpers below use as a hash
- * table (struct ct_req in cifstrace.h). Indexed directly: no
- * lookup, no helper call, no lock.
+ * place): a global array in .bss that the helpers below use as a hash
+ * table (struct ct_req in cifstrace.h), indexed directly: no lookup, no
+ * helper call, no lock.
  */
 extern struct ct_req reqs[CT_REQ_SLOTS];
 
