@@ -26,6 +26,7 @@ __u64 kaddr_page_offset_base = 0;
 __u64 kaddr_vmemmap_base = 0;
 __u64 tasks_in_phase = 0;	/* threads in a mount or a mount phase */
 struct ct_req reqs[CT_REQ_SLOTS];	/* requests in flight: see core.bpf.h */
+__u8 hist_seen[CT_HIST_ENTRIES], err_seen[CT_ERR_ENTRIES], io_seen[CT_IO_ENTRIES];	/* TABLE_GET */
 
 struct events_map events SEC(".maps");
 struct stats_map stats SEC(".maps");

@@ -344,11 +344,19 @@ extern struct hists_map hists SEC(".maps");
 
 /*
  * A per-CPU array used as an open-addressed table (the histograms, the
- * byte counters): this CPU's value for key, its entry made on first use;
- * NULL when the `probes` slots tried from `hash` hold other keys. Entries
- * (k, used, v) are never removed, so the first free slot ends the search.
+ * error and byte counters): this CPU's value for key, its entry made on
+ * first use; NULL when the `probes` slots tried from `hash` hold other
+ * keys. Entries (k, used, v) are never removed, so the first free slot
+ * ends the search. seen (a byte per index, in .bss, which userspace maps)
+ * marks the indexes some CPU has used: where the kernel reads no batch of
+ * a per-CPU array (before 5.11: one system call per index), userspace
+ * reads only those. A byte store: two CPUs marking neighbours lose none.
  */
-#define TABLE_GET(map, hash, mask, probes, key, key_eq) ({			\
+extern __u8 hist_seen[CT_HIST_ENTRIES], err_seen[CT_ERR_ENTRIES], io_seen[CT_IO_ENTRIES];
+_Static_assert(!(CT_HIST_ENTRIES & (CT_HIST_ENTRIES - 1)) && !(CT_ERR_ENTRIES & (CT_ERR_ENTRIES - 1)) &&
+	       !(CT_IO_ENTRIES & (CT_IO_ENTRIES - 1)), "TABLE_GET masks its seen index");
+
+#define TABLE_GET(map, hash, mask, probes, key, key_eq, seen) ({		\
 	typeof(&(map).value->v) __v = NULL;					\
 										\
 	for (int __i = 0; __i < (probes); __i++) {				\
@@ -360,6 +368,7 @@ extern struct hists_map hists SEC(".maps");
 		if (!__e->used) {						\
 			__e->k = *(key);					\
 			__e->used = 1;						\
+			(seen)[__idx & (sizeof(seen) - 1)] = 1;			\
 			__v = &__e->v;						\
 			break;							\
 		}								\
@@ -382,17 +391,30 @@ static __always_inline struct ct_hist *hist_get(const struct ct_hist_key *hk)
 {
 	__u32 h = fib_hash(hk->conn_id ^ hk->sesid ^ ((__u64)hk->tid << 20) ^ hk->cmd);
 
-	return TABLE_GET(hists, h, hist_mask, CT_HIST_PROBES, hk, hist_key_eq);
+	return TABLE_GET(hists, h, hist_mask, CT_HIST_PROBES, hk, hist_key_eq, hist_seen);
 }
 
 struct errs_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct ct_err_key);
-	__type(value, __u64);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* rarely inserted: allocate then */
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CT_ERR_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct ct_err_entry);
 };
 extern struct errs_map errs SEC(".maps");
+
+static __always_inline bool err_key_eq(const struct ct_err_key *a, const struct ct_err_key *b)
+{
+	return hist_key_eq(&a->h, &b->h) && a->status == b->status;
+}
+
+/* This CPU's count of error answers for key ek. */
+static __always_inline __u64 *err_get(const struct ct_err_key *ek)
+{
+	__u32 h = fib_hash(ek->h.conn_id ^ ek->h.sesid ^ ((__u64)ek->h.tid << 20) ^
+			   ek->h.cmd ^ ((__u64)ek->status << 32));
+
+	return TABLE_GET(errs, h, CT_ERR_ENTRIES - 1, CT_ERR_PROBES, ek, err_key_eq, err_seen);
+}
 
 struct ios_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -493,15 +515,32 @@ static __always_inline struct ct_ack_fifo *fifo_find(__u64 sk)
 	return i < 0 ? NULL : fifo_at(i);
 }
 
+/*
+ * Does an acknowledgement up to ack (snd_una, or an ACK's ack_seq) cover
+ * the byte before end_seq? TCP sequence numbers wrap: compared as a
+ * signed difference.
+ */
+static __always_inline bool seq_covers(__u32 ack, __u32 end_seq)
+{
+	return (__s32)(ack - end_seq) >= 0;
+}
+
 /* Does ack cover the oldest request in the FIFO? (ack_scan has work) */
 static __always_inline bool fifo_acked(struct ct_ack_fifo *f, __u32 ack)
 {
 	__u32 h = f->head;
 
-	return h != f->tail && (__s32)(ack - f->slot[h & (ACK_SLOTS - 1)].end_seq) >= 0;
+	return h != f->tail && seq_covers(ack, f->slot[h & (ACK_SLOTS - 1)].end_seq);
 }
 
-/* The index of a FIFO for socket sk: its own, else a free one, emptied; -1 if none. */
+/*
+ * The index of a FIFO for socket sk: its own, else a free one, emptied; -1
+ * if none. sock_new() calls it only when fifo_index() found none, yet it
+ * looks for sk's own again: two threads' first sends on one socket run
+ * their fexits after the server's mutex is released, so the other may
+ * have claimed one since. The free slot is looked up again after the loop
+ * (an index kept, not a pointer: the verifier's rule, as in req_index()).
+ */
 static __always_inline int fifo_claim(__u64 sk)
 {
 	struct ct_ack_fifo *f;

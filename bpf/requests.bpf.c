@@ -24,8 +24,6 @@
 #define RSP_ERR	(1 << 16)	/* tid_err_cmd: an error status */
 #define RSP_SIBLING	(1 << 17)	/* a later request of a failed compound */
 
-static const __u64 zero_count;
-
 /* Global, so a loop over a compound's requests stays cheap to verify. */
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
 			    __u64 enter_ns)
@@ -204,10 +202,10 @@ __noinline int account(__u64 sesid, __u64 now, __u64 tid_err_cmd, __u64 status_s
 	h->errors++;
 
 	struct ct_err_key ek = { .h = hk, .status = status };
-	__u64 *n = lookup_or_init(&errs, &ek, &zero_count);
+	__u64 *n = err_get(&ek);
 
 	if (n)
-		__sync_fetch_and_add(n, 1);
+		(*n)++;		/* per-CPU */
 	else
 		stat_inc(CT_STAT_ERRS_FULL);
 	return 0;
@@ -233,7 +231,7 @@ static __always_inline void ack_time(struct ct_req *r, __u64 mstamp, __u64 now)
 /* Has the server's TCP acknowledged request r's last byte? */
 static __always_inline bool ack_passed(struct ct_req *r, struct tcp_sock *tp)
 {
-	return (__s32)(BPF_CORE_READ(tp, snd_una) - r->end_seq) >= 0;
+	return seq_covers(BPF_CORE_READ(tp, snd_una), r->end_seq);
 }
 
 /* A mount-phase request's ACK, streamed as tcp_probe would (at its time). */
@@ -290,7 +288,7 @@ static __always_inline void ack_sample(struct ct_req *r, int ri, __u64 now)
 		struct ct_req_tp *x = req_tp(ri);
 
 		tp = x ? x->tp : NULL;
-		if (!tp || (__s32)(tp->snd_una - r->end_seq) < 0)
+		if (!tp || !seq_covers(tp->snd_una, r->end_seq))
 			return;		/* not ACKed yet */
 		if (tp->segs_in - tp->data_segs_in == r->pure_in)
 			ack_joint(r, now);
@@ -722,7 +720,7 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 				     (__u64)r->tid << 32 | ts->cmd[i], r->enter_ns);
 		if (ack_from_socket && skey) {
 			/* ACKed during the send (loopback): as tcp_probe would */
-			if ((__s32)(snd_una - end_seq) >= 0) {
+			if (seq_covers(snd_una, end_seq)) {
 				r->acked_ns = now;
 				ack_stream(r, conn_id);
 			}
@@ -913,7 +911,7 @@ static __always_inline bool tree_key_eq(const struct ct_tree_key *a, const struc
 static __always_inline struct ct_io *io_get(const struct ct_tree_key *k)
 {
 	return TABLE_GET(ios, fib_hash(k->sesid ^ ((__u64)k->tid << 20)), CT_IO_ENTRIES - 1,
-			 CT_IO_PROBES, k, tree_key_eq);
+			 CT_IO_PROBES, k, tree_key_eq, io_seen);
 }
 
 static __always_inline int count_io(__u64 *ctx, bool write)

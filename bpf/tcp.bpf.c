@@ -210,7 +210,7 @@ __noinline int ack_pop(__u32 fifo_idx, __u32 ack, __u32 with_data, __u64 now)
 	if (h == fifo->tail)
 		return 0;
 	slot = &fifo->slot[h & (ACK_SLOTS - 1)];
-	if ((__s32)(ack - slot->end_seq) < 0)
+	if (!seq_covers(ack, slot->end_seq))
 		return 0;
 	fifo->head = h + 1;
 	ri = req_index_of(slot->key.sesid, slot->key.mid, slot->key.tid_task);

@@ -90,6 +90,19 @@ int snapshot_merge_io(struct snapshot *s, const struct ct_io_entry *e)
 	return 0;
 }
 
+int snapshot_merge_err(struct snapshot *s, const struct ct_err_entry *e)
+{
+	struct snap_err *se;
+
+	if (!e->used)
+		return 0;
+	se = merge_slot((void **)&s->err, &s->nerr, sizeof(*s->err), &e->k, sizeof(e->k));
+	if (!se)
+		return -1;
+	se->n += e->v;
+	return 0;
+}
+
 int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e)
 {
 	struct snap_hist *h;

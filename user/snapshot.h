@@ -65,6 +65,8 @@ struct snap_conn *snapshot_conn(struct snapshot *s, __u64 conn_id, bool create);
 int snapshot_merge_hist(struct snapshot *s, const struct ct_hist_entry *e);
 /* The same for one CPU's byte counters of a tree (the ios map). */
 int snapshot_merge_io(struct snapshot *s, const struct ct_io_entry *e);
+/* And for one CPU's count of error answers of a key and status (errs). */
+int snapshot_merge_err(struct snapshot *s, const struct ct_err_entry *e);
 /* to += v: counts, sums and buckets added, max the larger */
 void ct_hist_add(struct ct_hist *to, const struct ct_hist *v);
 

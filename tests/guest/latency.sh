@@ -6,6 +6,8 @@
 #     /proc/fs/cifs/Stats reset, then a scripted metadata and data workload
 #     under `latency --json`: the per-command counts and the bytes of the
 #     share must equal the kernel's own per-share counters.
+# (a') errors: stats of missing files: the failed compounds' three commands
+#     counted by NT status (STATUS_OBJECT_NAME_NOT_FOUND), once per stat.
 # (b) network: `tc netem` delays loopback by 100 ms; `--slower` logs the
 #     operations, and the split blames the network.
 # (c) server: every smbd stopped for 1.5 s while a request waits; the
@@ -22,8 +24,9 @@
 if start_samba; then ok "latency: samba started"; else not_ok "latency: samba started"; exit 1; fi
 M=/mnt/lat
 UNC='\\127.0.0.1\data'
+CREDS=username=alice,password=secret
 mkdir -p $M
-if ! mount -t cifs //127.0.0.1/data $M -o username=alice,password=secret,cache=none; then
+if ! mount -t cifs //127.0.0.1/data $M -o $CREDS,cache=none; then
 	not_ok "latency: mount //127.0.0.1/data"
 	exit 1
 fi
@@ -90,6 +93,31 @@ check "counts: nothing lost, nothing overflowed" "$J" \
 	'any($e[]; .type=="health" and .lost_events==0 and .requests_not_timed==0 and .histogram_overflow==0 and .ack_overrun==0 and .send_unmatched==0)'
 check "counts: no per-request record reached userspace (no slow log asked)" "$J" \
 	'all($e[]; .type!="slow")'
+
+# ---------------------------------------------------------------- (a') errors
+# stats of 20 missing files: each is one compound whose CREATE fails with
+# STATUS_OBJECT_NAME_NOT_FOUND, and its QUERY_INFO and CLOSE with it (the
+# server fails the chained requests; cifs maps one answer). /proc/fs/cifs/Stats
+# counts none of them as failed, so the workload is the reference: one
+# failed lookup per stat that said "No such file".
+J=$WORK/errors.jsonl
+attach errors "$J.err" latency --json >"$J"
+enoent=0
+for i in $(seq 1 20); do
+	stat $M/missing$i >/dev/null 2>"$WORK/stat.err"
+	grep -q "No such file" "$WORK/stat.err" && enoent=$((enoent + 1))
+done
+trace_stop
+# NOT_FOUND answers, and all error answers, of command $1
+nf() { jq -s --arg c "$1" '[.[] | select(.type=="histogram" and .command==$c) |
+	.errors_by_status.STATUS_OBJECT_NAME_NOT_FOUND // 0] | add // 0' "$J"; }
+errs=$(jq -s '[.[] | select(.type=="histogram" and .command=="CREATE") | .errors] | add // 0' "$J")
+got="$(nf CREATE) $(nf QUERY_INFO) $(nf CLOSE)"
+if [ "$enoent" = 20 ] && [ "$got" = "20 20 20" ] && [ "$errs" = 20 ]; then
+	ok "errors: 20 missing files: CREATE, QUERY_INFO and CLOSE 20 times STATUS_OBJECT_NAME_NOT_FOUND each"
+else
+	not_ok "errors: $enoent stats said ENOENT; NOT_FOUND by CREATE, QUERY_INFO, CLOSE: '$got' (CREATE errors '$errs'), not 20 each"
+fi
 
 [ -n "${LAT_ONLY_COUNTS:-}" ] && exit 0
 # ---------------------------------------------------------------- (b) network
@@ -213,7 +241,7 @@ fi
 # queue time, so the split blames the queue.
 for i in $(seq 1 32); do echo x >$M/c$i; done
 umount $M
-CMOUNT="username=alice,password=secret,cache=none,actimeo=0"	# every stat asks
+CMOUNT=$CREDS,cache=none,actimeo=0	# every stat asks
 # credit_load NAME: the load under `latency --json`, into $WORK/NAME.jsonl
 credit_load() {
 	local J=$WORK/$1.jsonl

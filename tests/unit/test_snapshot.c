@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "ntstatus.h"
 #include "snapshot.h"
 
 static struct ct_hist_entry entry(__u64 conn, __u32 tid, __u32 cmd, __u64 count, __u64 max_ns,
@@ -105,6 +106,43 @@ static void io_of_two_cpus_sum_by_tree(void **state)
 	snapshot_free(&s);
 }
 
+/* Error counters: per CPU, summed by key and status; two statuses apart. */
+static void errs_of_two_cpus_sum_by_status(void **state)
+{
+	struct snapshot s = {};
+	struct ct_err_entry e[4] = {};
+	__u32 not_found, denied;
+
+	(void)state;
+	assert_int_equal(ntstatus_by_name("STATUS_OBJECT_NAME_NOT_FOUND", &not_found), 0);
+	assert_int_equal(ntstatus_by_name("STATUS_ACCESS_DENIED", &denied), 0);
+	e[0].k.h = (struct ct_hist_key){ .conn_id = 3, .sesid = 7, .tid = 1,
+					 .cmd = CT_SMB2_CREATE };
+	e[0].k.status = not_found;
+	e[0].used = 1;
+	e[0].v = 5;
+	e[1].v = 1000;			/* unused: skipped, whatever it holds */
+	e[2] = e[0];			/* the other CPU, the same key and status */
+	e[2].v = 2;
+	e[3] = e[0];			/* another status of the same key */
+	e[3].k.status = denied;
+	e[3].v = 1;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(snapshot_merge_err(&s, &e[i]), 0);
+	assert_int_equal(s.nerr, 2);
+	for (size_t i = 0; i < s.nerr; i++) {
+		assert_int_equal(s.err[i].k.h.tid, 1);
+		assert_int_equal(s.err[i].k.h.cmd, CT_SMB2_CREATE);
+		if (s.err[i].k.status == not_found) {
+			assert_int_equal(s.err[i].n, 7);
+		} else {
+			assert_int_equal(s.err[i].k.status, denied);
+			assert_int_equal(s.err[i].n, 1);
+		}
+	}
+	snapshot_free(&s);
+}
+
 static void many_keys_grow_the_array(void **state)
 {
 	struct snapshot s = {};
@@ -154,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hists_of_two_cpus_sum_by_key),
 		cmocka_unit_test(io_of_two_cpus_sum_by_tree),
+		cmocka_unit_test(errs_of_two_cpus_sum_by_status),
 		cmocka_unit_test(many_keys_grow_the_array),
 		cmocka_unit_test(inflight_slots_skip_the_free),
 	};
