@@ -349,7 +349,7 @@ extern struct hists_map hists SEC(".maps");
  * keys. Entries (k, used, v) are never removed, so the first free slot
  * ends the search. seen (a byte per index, in .bss, which userspace maps)
  * marks the indexes some CPU has used: where the kernel reads no batch of
- * a per-CPU array (before 5.11: one system call per index), userspace
+ * a per-CPU array (Debian's 5.10: a system call per index), userspace
  * reads only those. A byte store: two CPUs marking neighbours lose none.
  */
 extern __u8 hist_seen[CT_HIST_ENTRIES], err_seen[CT_ERR_ENTRIES], io_seen[CT_IO_ENTRIES];
