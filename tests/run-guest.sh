@@ -6,6 +6,19 @@ set -u
 cd "$(dirname "$0")/.."
 KERNELS=${CIFSTRACE_KERNELS:-"5.10 6.1 6.12"}
 rc=0
+# child_cpu: CPU seconds (user + system) of every child waited for so far,
+# the guests' qemu included: with the wall time, how busy a guest test
+# keeps the machine.
+# (times in this shell, not in a pipe's subshell, which has no children.)
+TIMES=$(mktemp)
+trap 'rm -f "$TIMES"' EXIT
+child_cpu() {
+	times >"$TIMES"
+	CPU=$(awk 'NR == 2 {
+		n = 0
+		for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] }
+		printf "%d", n }' "$TIMES")
+}
 # What the guests run from the test cache is fetched here, on the host: the
 # guest has no network and sees the host's files read-only.
 for fetch in tests/prometheus-fetch.sh tests/ksmbd-fetch.sh tests/addc-prepare.sh; do
@@ -14,7 +27,10 @@ for fetch in tests/prometheus-fetch.sh tests/ksmbd-fetch.sh tests/addc-prepare.s
 		rc=1
 	fi
 done
-for k in $KERNELS; do
+# guest_kernel K: every guest test on kernel K, its TAP lines on stdout;
+# status 1 if one failed.
+guest_kernel() {
+	local k=$1 t name only out status t0 c0 rc=0
 	for t in tests/guest/*.sh; do
 		[ "$(basename "$t")" = lib.sh ] && continue
 		name=$(basename "$t" .sh)
@@ -26,9 +42,23 @@ for k in $KERNELS; do
 		fi
 		echo "# guest $k: $name"
 		out=$(mktemp)
-		tests/vm/run --kernel "$k" --timeout 900 "$t" </dev/null 2>&1 | tee "$out" |
-			grep -E '^(ok|not ok|#)'
-		status=${PIPESTATUS[0]}
+		child_cpu
+		t0=$SECONDS c0=$CPU
+		tests/vm/run --kernel "$k" --timeout 900 "$t" </dev/null >"$out" 2>&1
+		status=$?
+		# A guest kernel that died of an oops (seen once in CI: an int3
+		# left by text patching at a cifs function's entry, under TCG,
+		# not reproduced in 240 attach/detach cycles under load) with
+		# no failed result so far is run once more; its results are not
+		# counted, its oops is shown. A second crash is a failure.
+		if [ "$status" -eq 125 ] && grep -q '^vm: guest stopped without an exit status' "$out" &&
+			! grep -q '^not ok ' "$out"; then
+			echo "# guest $k: $name: the guest kernel crashed after $(grep -cE '^(ok|not ok) ' "$out") results; run again, those not counted:"
+			sed -n '/^vm: /,$p' "$out" | head -n 100 | sed 's/^/#   /'
+			tests/vm/run --kernel "$k" --timeout 900 "$t" </dev/null >"$out" 2>&1
+			status=$?
+		fi
+		grep -E '^(ok|not ok|#)' "$out"
 		if ! grep -qE '^(ok|not ok) ' "$out"; then
 			echo "not ok - [$k] $name: guest produced no results (exit $status)"
 			tail -n 20 "$out" | sed 's/^/#   /'
@@ -37,12 +67,55 @@ for k in $KERNELS; do
 			# it stopped early (a timeout, a crash): the tests after
 			# its last result did not run, which is a failure
 			echo "not ok - [$k] $name: the guest exited $status after $(grep -cE '^(ok|not ok) ' "$out") results, without a failed one (timeout or crash)"
-			tail -n 20 "$out" | sed 's/^/#   /'
+			# the guest's last words, and a kernel oops in full
+			sed -n '/^vm: /,$p' "$out" | head -n 100 | sed 's/^/#   /'
 			rc=1
 		elif [ "$status" -ne 0 ]; then
 			rc=1
 		fi
+		child_cpu
+		echo "# guest $k: $name took $((SECONDS - t0)) s, $((CPU - c0)) s of CPU"
 		rm -f "$out"
 	done
+	return $rc
+}
+
+# CIFSTRACE_GUEST_JOBS=N: N kernels' guests at once (each kernel's lines
+# printed together, in KERNELS order). Kernels are fetched first, one at a
+# time: they share the download cache.
+JOBS=${CIFSTRACE_GUEST_JOBS:-1}
+if [ "$JOBS" -le 1 ]; then
+	for k in $KERNELS; do guest_kernel "$k" || rc=1; done
+	exit $rc
+fi
+for k in $KERNELS; do
+	if ! tests/vm/run --kernel "$k" --prepare >/dev/null 2>"$TIMES.prep"; then
+		echo "not ok - [$k] the kernel and its guest are prepared"
+		sed 's/^/#   /' "$TIMES.prep" | tail -5
+		rc=1
+	fi
+done
+rm -f "$TIMES.prep"
+declare -A status_of pid_of
+running=0
+for k in $KERNELS; do
+	if ((running >= JOBS)); then
+		wait -n -p done_pid
+		status_of[$done_pid]=$?
+		running=$((running - 1))
+	fi
+	guest_kernel "$k" >"$TIMES.$k" 2>&1 &
+	pid_of[$k]=$!
+	running=$((running + 1))
+done
+for k in $KERNELS; do
+	p=${pid_of[$k]}
+	if [ -z "${status_of[$p]:-}" ]; then
+		wait "$p"
+		status_of[$p]=$?
+	fi
+	cat "$TIMES.$k"
+	rm -f "$TIMES.$k"
+	[ "${status_of[$p]}" -eq 0 ] || rc=1
 done
 exit $rc
