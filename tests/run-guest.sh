@@ -27,6 +27,10 @@ for fetch in tests/prometheus-fetch.sh tests/ksmbd-fetch.sh tests/addc-prepare.s
 		rc=1
 	fi
 done
+# last_words FILE: the guest's last lines from tests/vm/run's first message
+# on (a kernel oops in full), as TAP comments.
+last_words() { sed -n '/^vm: /,$p' "$1" | head -n 100 | sed 's/^/#   /'; }
+
 # guest_kernel K: every guest test on kernel K, its TAP lines on stdout;
 # status 1 if one failed.
 guest_kernel() {
@@ -55,7 +59,7 @@ guest_kernel() {
 		if [ "$status" -eq 125 ] && grep -q '^vm: guest stopped without an exit status' "$out" &&
 			! grep -q '^not ok ' "$out"; then
 			echo "# guest $k: $name: the guest kernel crashed after $(grep -cE '^(ok|not ok) ' "$out") results; run again, those not counted:"
-			sed -n '/^vm: /,$p' "$out" | head -n 100 | sed 's/^/#   /'
+			last_words "$out"
 			tests/vm/run --kernel "$k" --timeout 900 "$t" </dev/null >"$out" 2>&1
 			status=$?
 		fi
@@ -68,8 +72,7 @@ guest_kernel() {
 			# it stopped early (a timeout, a crash): the tests after
 			# its last result did not run, which is a failure
 			echo "not ok - [$k] $name: the guest exited $status after $(grep -cE '^(ok|not ok) ' "$out") results, without a failed one (timeout or crash)"
-			# the guest's last words, and a kernel oops in full
-			sed -n '/^vm: /,$p' "$out" | head -n 100 | sed 's/^/#   /'
+			last_words "$out"
 			rc=1
 		elif [ "$status" -ne 0 ]; then
 			rc=1
@@ -81,45 +84,5 @@ guest_kernel() {
 	return $rc
 }
 
-# CIFSTRACE_GUEST_JOBS=N: N kernels' guests at once (default 1; each
-# kernel's lines printed together, in KERNELS order). Not the default: on
-# 2 cores two guests made each guest test 1.6-2.1 times slower (for ~15%
-# less time in all) and a timing test failed (signals: SIGINT under heavy
-# traffic, 1.9 s against 1.2 s idle). For a machine with cores to spare.
-# Kernels are fetched first, one at a time: they share the download cache.
-JOBS=${CIFSTRACE_GUEST_JOBS:-1}
-if [ "$JOBS" -le 1 ]; then
-	for k in $KERNELS; do guest_kernel "$k" || rc=1; done
-	exit $rc
-fi
-for k in $KERNELS; do
-	if ! tests/vm/run --kernel "$k" --prepare >/dev/null 2>"$TIMES.prep"; then
-		echo "not ok - [$k] the kernel and its guest are prepared"
-		sed 's/^/#   /' "$TIMES.prep" | tail -5
-		rc=1
-	fi
-done
-rm -f "$TIMES.prep"
-declare -A status_of pid_of
-running=0
-for k in $KERNELS; do
-	if ((running >= JOBS)); then
-		wait -n -p done_pid
-		status_of[$done_pid]=$?
-		running=$((running - 1))
-	fi
-	guest_kernel "$k" >"$TIMES.$k" 2>&1 &
-	pid_of[$k]=$!
-	running=$((running + 1))
-done
-for k in $KERNELS; do
-	p=${pid_of[$k]}
-	if [ -z "${status_of[$p]:-}" ]; then
-		wait "$p"
-		status_of[$p]=$?
-	fi
-	cat "$TIMES.$k"
-	rm -f "$TIMES.$k"
-	[ "${status_of[$p]}" -eq 0 ] || rc=1
-done
+for k in $KERNELS; do guest_kernel "$k" || rc=1; done
 exit $rc
