@@ -232,9 +232,16 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 		e->tid = ph->tid;
 		struct cifs_tcon *tcon = ph->tcon;	/* not inside a CO-RE read */
 
+		struct TCP_Server_Info *server = ph->server;
+
 		if (tcon && CIFS_BTF) {
 			e->tree.share_flags = BPF_CORE_READ(tcon, share_flags);
 			e->tree.seal = BPF_CORE_READ_BITFIELD_PROBED(tcon, seal);
+		}
+		/* the connection's, as NEGOTIATE left them: it may be older */
+		if (server && CIFS_BTF) {
+			e->tree.dialect = BPF_CORE_READ(server, dialect);
+			e->tree.capabilities = BPF_CORE_READ(server, capabilities);
 		}
 	} else {
 		ev_rc(e, rc);

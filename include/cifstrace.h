@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CT_ABI_VERSION	4
+#define CT_ABI_VERSION	5
 
 #define CT_COMM_LEN	16
 #define CT_HOST_LEN	64
@@ -170,6 +170,16 @@ struct ct_event {
 			__u32 share_flags;	/* SMB2_SHAREFLAG_* */
 			__u32 seal;		/* client asked for encryption */
 			char unc[CT_UNC_LEN];
+			/*
+			 * The connection's dialect and capabilities as
+			 * negotiated (0: unknown), read from the connection:
+			 * a second share of a server, or a mount's tree
+			 * connect on a connection older than the tracer,
+			 * has no NEGOTIATE of its own to take them from.
+			 */
+			__u16 dialect;
+			__u16 pad;
+			__u32 capabilities;
 		} tree;
 		struct {
 			__u32 state;		/* TCP state at the time */

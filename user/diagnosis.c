@@ -280,13 +280,31 @@ static const char *mount_error(int err)
 	return buf;
 }
 
+/*
+ * The connection's dialect and capabilities: this attempt's NEGOTIATE's,
+ * else its TREE_CONNECT's (read from the connection: a second share of a
+ * server reuses the connection, and a mount can be older than the
+ * tracer). dialect 0: unknown.
+ */
+static __u16 conn_dialect(const struct facts *f, __u32 *caps)
+{
+	const struct ct_event *n = f->neg && f->neg->negotiate.dialect ? f->neg : NULL;
+
+	if (n) {
+		*caps = n->negotiate.capabilities;
+		return n->negotiate.dialect;
+	}
+	*caps = f->tree ? f->tree->tree.capabilities : 0;
+	return f->tree ? f->tree->tree.dialect : 0;
+}
+
 static const char *dialect_of(const struct facts *f)
 {
 	static __thread char buf[16];
+	__u32 caps;
+	__u16 dialect = conn_dialect(f, &caps);
 
-	if (!f->neg || !f->neg->negotiate.dialect)
-		return "?";
-	return dialect_name(f->neg->negotiate.dialect, buf, sizeof(buf));
+	return dialect ? dialect_name(dialect, buf, sizeof(buf)) : "?";
 }
 
 static const char *share_name(const struct diagnosis *d)
@@ -818,8 +836,9 @@ static void explain_session(struct diagnosis *d, const struct facts *f)
 static void explain_tree(struct diagnosis *d, const struct facts *f)
 {
 	const struct ct_event *t = f->tree;
-	bool can_encrypt = f->neg && f->neg->negotiate.dialect >= 0x0300 &&
-			   (f->neg->negotiate.capabilities & CT_SMB2_GLOBAL_CAP_ENCRYPTION);
+	__u32 caps;
+	__u16 dialect = conn_dialect(f, &caps);
+	bool can_encrypt = dialect >= 0x0300 && (caps & CT_SMB2_GLOBAL_CAP_ENCRYPTION);
 
 	d->phase = PHASE_TREE;
 	if (!t || !(t->flags & CT_F_STATUS) || !t->status) {
@@ -835,8 +854,12 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 	}
 	d->has_status = true;
 	d->status = t->status;
-	evidence(d, "session setup as '%s' succeeded (SMB %s), so the credentials are fine",
-		 d->user, dialect_of(f));
+	if (f->sess_final)
+		evidence(d, "session setup as '%s' succeeded (SMB %s), so the credentials are fine",
+			 d->user, dialect_of(f));
+	else
+		evidence(d, "the mount used an existing session as '%s' (SMB %s, set up before "
+			    "it), so the credentials are fine", d->user, dialect_of(f));
 	evidence(d, "TREE_CONNECT %s: %s after %s", t->tree.unc, status_text(t->status),
 		 DUR(t->latency_ns));
 
@@ -849,13 +872,13 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 		advice(d, "Hidden shares end in $ (e.g. C$, and admin shares need admin rights)");
 		advice(d, "Only the first path component is the share: //server/share/dir mounts "
 			  "dir inside share; a missing dir fails later, with STATUS_OBJECT_NAME_NOT_FOUND");
-	} else if (t->status == 0xC0000022 && !can_encrypt) {
+	} else if (t->status == 0xC0000022 && dialect && !can_encrypt) {
 		d->class = "tree-encryption-required";
 		summary(d, "The server refused %s with %s on a connection that cannot encrypt "
 			   "(SMB %s%s): that is how a server that requires encryption for the share "
 			   "answers.", d->share, status_text(t->status), dialect_of(f),
-			f->neg && f->neg->negotiate.dialect >= 0x0300 ?
-				", no encryption capability" : "; encryption needs SMB 3.0 or later");
+			dialect >= 0x0300 ? ", no encryption capability" :
+					    "; encryption needs SMB 3.0 or later");
 		evidence(d, "mount error(13) after a successful session setup is either share "
 			    "permissions or required encryption; SMB %s cannot encrypt, so "
 			    "encryption is the likely one", dialect_of(f));
@@ -872,14 +895,24 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 		d->class = "tree-access-denied";
 		summary(d, "User '%s' logged on to %s but is not allowed on %s: TREE_CONNECT "
 			   "returned %s.", d->user, d->server, d->share, status_text(t->status));
-		evidence(d, "mount error(13) after a successful session setup is either share "
-			    "permissions or required encryption; this connection uses SMB %s and "
-			    "can encrypt, so it is permissions", dialect_of(f));
+		if (dialect)
+			evidence(d, "mount error(13) after a successful session setup is either "
+				    "share permissions or required encryption; this connection uses "
+				    "SMB %s and can encrypt, so it is permissions", dialect_of(f));
+		else
+			evidence(d, "mount error(13) after a successful session setup is either "
+				    "share permissions or required encryption; this connection's "
+				    "dialect is not known (it was negotiated before the trace "
+				    "began), so if it is below SMB 3.0 and the share requires "
+				    "encryption, that is the cause instead");
 		advice(d, "Check the share permissions for '%s' (Samba: valid users, invalid "
 			  "users, read list; Windows: Get-SmbShareAccess)", d->user);
 		advice(d, "Check the NTFS/file system permissions on the folder behind the share, "
 			  "and that the folder exists on the server");
 		advice(d, "Mounting as another user (username=) that has access confirms it");
+		if (!dialect)
+			advice(d, "If the share requires encryption (Windows: Get-SmbShare | select "
+				  "name, EncryptData; Samba: 'smb encrypt'), mount with vers=3.1.1");
 	} else {
 		d->class = "unknown";
 		summary(d, "TREE_CONNECT to %s failed with %s.", d->share, status_text(t->status));

@@ -387,12 +387,12 @@ static int split_in(struct ctx *c, const struct field *f, struct ct_event *e)
 	return 0;
 }
 
+/* A dialect (the 16-bit member the field names) by its name, "3.1.1". */
 static void dialect_out(json_t *o, const struct field *f, const struct ct_event *e)
 {
 	char buf[16];
 
-	json_object_set_new(o, f->key,
-			    json_string(dialect_name(e->negotiate.dialect, buf, sizeof(buf))));
+	json_object_set_new(o, f->key, json_string(dialect_name(get_u(e, f), buf, sizeof(buf))));
 }
 
 static int dialect_in(struct ctx *c, const struct field *f, struct ct_event *e)
@@ -402,9 +402,12 @@ static int dialect_in(struct ctx *c, const struct field *f, struct ct_event *e)
 	if ((n = get_name(c, f->key, dialect_by_name, &v)) < 0)
 		return -1;
 	if (!n)
-		e->negotiate.dialect = v;
+		put_u(e, f, v);
 	return 0;
 }
+
+/* A TREE_CONNECT's connection facts, where the kernel gave them. */
+static bool tree_dialect_known(const struct ct_event *e) { return e->tree.dialect; }
 
 static void signing_out(json_t *o, const struct field *f, const struct ct_event *e)
 {
@@ -545,7 +548,8 @@ static const struct field fields[] = {
 	{ "slow", T(CT_EV_RESPONSE) | T(CT_EV_INFLIGHT), FK_BOOL, O_TRUE, .flag = CT_F_SLOW },
 	{ "path", T(CT_EV_RESPONSE), FK_STR, 0, M(req.path), .when = a_response },
 	/* NEGOTIATE */
-	{ "dialect", T(CT_EV_NEGOTIATE), FK_CUSTOM, 0, .write = dialect_out, .read = dialect_in },
+	{ "dialect", T(CT_EV_NEGOTIATE), FK_CUSTOM, 0, M(negotiate.dialect), .write = dialect_out,
+	  .read = dialect_in },
 	{ "capabilities", T(CT_EV_NEGOTIATE), FK_HEX, 0, 8, M(negotiate.capabilities),
 	  .max = UINT32_MAX },
 	{ "security_mode", T(CT_EV_NEGOTIATE), FK_HEX, 0, 4, M(negotiate.security_mode),
@@ -572,6 +576,11 @@ static const struct field fields[] = {
 	  .max = UINT32_MAX },
 	{ "encrypt_data", T(CT_EV_TREE_CONNECT), FK_CUSTOM, O_OUT, .write = encrypt_data_out },
 	{ "seal", T(CT_EV_TREE_CONNECT), FK_BOOL, 0, M(tree.seal) },
+	/* the connection's (it may predate this tree connect) */
+	{ "dialect", T(CT_EV_TREE_CONNECT), FK_CUSTOM, 0, M(tree.dialect), .when = tree_dialect_known,
+	  .write = dialect_out, .read = dialect_in },
+	{ "capabilities", T(CT_EV_TREE_CONNECT), FK_HEX, 0, 8, M(tree.capabilities),
+	  .max = UINT32_MAX, .when = tree_dialect_known },
 	/* LOST: how many records the ring buffer dropped */
 	{ "count", T(CT_EV_LOST), FK_UINT, 0, M(mid), .max = LLONG_MAX },
 	/* MOUNT */

@@ -201,6 +201,33 @@ if want ok-encrypted; then
 	later expect_attempts ok-encrypted "ok ok tree_connect none -"
 fi
 
+# The same two refusals on a second share of a server: the mount reuses
+# the first one's connection and session, so its attempt has no NEGOTIATE
+# and the connection's dialect comes with the TREE_CONNECT record (before
+# it did, an SMB 3.1.1 connection's refusal was called required
+# encryption). The first mount is made untraced and left mounted.
+reused() {
+	local name=$1 unc=$2 opts=$3 dialect=$4 class=$5
+	if ! mount -t cifs //127.0.0.1/data /mnt/d2 -o "$opts" 2>"$WORK/$name.first"; then
+		not_ok "$name: the first share mounted"
+		sed 's/^/#   /' "$WORK/$name.first"
+		return
+	fi
+	record "$name" "$unc" /mnt/d1 "$opts"
+	umount /mnt/d2
+	expect_errno "$name" 13
+	later check "$name: recording has no NEGOTIATE; TREE_CONNECT ACCESS_DENIED with the connection's dialect $dialect" "$REC" \
+		"all(\$e[]; .event!=\"negotiate\" and .event!=\"session_setup\") and any(\$e[]; .event==\"tree_connect\" and .status==\"0xC0000022\" and .dialect==\"$dialect\")"
+	later expect_attempts "$name" "failed $class tree_connect 0xC0000022 -13"
+}
+if want tree-access-denied-reused; then
+	reused tree-access-denied-reused //127.0.0.1/bobonly "$GOOD" 3.1.1 tree-access-denied
+fi
+if want tree-encryption-required-reused; then
+	reused tree-encryption-required-reused //127.0.0.1/sealed "$GOOD,vers=2.1" 2.1 \
+		tree-encryption-required
+fi
+
 # negotiate-rejected: the server speaks at most SMB 2.0.2, the client only
 # 3.1.1: NEGOTIATE is answered STATUS_NOT_SUPPORTED.
 if want negotiate-rejected; then

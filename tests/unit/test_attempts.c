@@ -240,6 +240,44 @@ static void access_denied_at_tree_connect_depends_on_the_dialect(void **state)
 	}
 }
 
+/*
+ * A second share of a server reuses its connection and session: the
+ * attempt has no NEGOTIATE or SESSION_SETUP, and the connection's dialect
+ * comes with the TREE_CONNECT record. Before it did, an SMB 3.1.1
+ * connection's STATUS_ACCESS_DENIED was called required encryption.
+ */
+static void access_denied_on_a_reused_connection_takes_its_dialect(void **state)
+{
+	static const struct { __u16 dialect; __u32 caps; const char *class, *says; } c[] = {
+		{ 0x0311, CT_SMB2_GLOBAL_CAP_ENCRYPTION, "tree-access-denied", NULL },
+		{ 0x0210, 0, "tree-encryption-required", "(SMB 2.1;" },
+		{ 0x0300, 0, "tree-encryption-required", "(SMB 3.0, no encryption capability)" },
+		/* not known (an older recording): not called encryption */
+		{ 0, 0, "tree-access-denied", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+		struct ct_event e = ev(5 * MS, CT_EV_TREE_CONNECT, 100, 1);
+
+		mount_start(en, 0, 100, "\\\\srv\\secret");
+		strcpy(e.tree.unc, "\\\\srv\\secret");
+		e.status = 0xC0000022;
+		e.rc = -13;
+		e.flags = CT_F_STATUS | CT_F_RC | CT_F_LATENCY;
+		e.tree.dialect = c[i].dialect;
+		e.tree.capabilities = c[i].caps;
+		engine_feed(en, &e);
+		mount_done(en, 6 * MS, 100, -13);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, c[i].class);
+		if (c[i].says)
+			assert_non_null(strstr(s.r[0].summary, c[i].says));
+		engine_free(en);
+	}
+}
+
 static void a_stuck_kerberos_upcall_is_a_hang(void **state)
 {
 	struct seen s = {};
@@ -609,6 +647,7 @@ int main(void)
 		cmocka_unit_test(silent_negotiate_is_reported_hung_after_the_threshold),
 		cmocka_unit_test(unanswered_syn_is_a_connect_timeout),
 		cmocka_unit_test(access_denied_at_tree_connect_depends_on_the_dialect),
+		cmocka_unit_test(access_denied_on_a_reused_connection_takes_its_dialect),
 		cmocka_unit_test(a_stuck_kerberos_upcall_is_a_hang),
 		cmocka_unit_test(a_slow_client_between_steps_is_not_a_hang),
 		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),

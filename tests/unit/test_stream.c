@@ -67,6 +67,8 @@ static struct ct_event full(__u32 type)
 		strcpy(e.tree.unc, "\\\\srv\\data");
 		e.tree.share_flags = 0x8000;
 		e.tree.seal = 1;
+		e.tree.dialect = 0x0302;
+		e.tree.capabilities = 0x00300047;
 		break;
 	case CT_EV_TCP_RESET:
 		e.flags |= CT_F_RST_SENT;
