@@ -58,11 +58,17 @@ struct mid_q_entry {
 #define CT_MID_RESPONSE_MALFORMED	0x10
 #define CT_MID_RESPONSE_READY		0x40	/* 6.6+: received, waiter woken */
 
+/* A protocol version's constants: smb1_values, smb311_values... */
+struct smb_version_values {
+	char *version_string;	/* "1.0", "2.1", "3.1.1", "default"... */
+} __attribute__((preserve_access_index));
+
 /* Mount options (fs_context.h), read at cifs_smb3_do_mount. */
 struct smb3_fs_context {
 	char *UNC;
 	char *username;
 	unsigned short port;
+	struct smb_version_values *vals;	/* what vers= asked for */
 } __attribute__((preserve_access_index));
 
 /* The same, before the fs_context mount API (5.10), read at cifs_mount. */
@@ -70,6 +76,7 @@ struct smb_vol {
 	char *UNC;
 	char *username;
 	struct __kernel_sockaddr_storage dstaddr;	/* port= is its port */
+	struct smb_version_values *vals;
 } __attribute__((preserve_access_index));
 
 #endif /* CIFS_TYPES_H */

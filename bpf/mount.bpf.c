@@ -251,15 +251,21 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 }
 
 /* The mount's options as the kernel parsed them (names only, never secrets). */
-static __always_inline void mount_event(const char *unc, const char *user, __u16 port)
+static __always_inline void mount_event(const char *unc, const char *user, __u16 port,
+					const char *vers)
 {
 	struct ct_event *e = ev_new(CT_EV_MOUNT, 0);
+	char v[8] = {};
 
 	if (!e)
 		return;
 	bpf_probe_read_kernel_str(e->mount.unc, sizeof(e->mount.unc), unc);
 	bpf_probe_read_kernel_str(e->mount.user, sizeof(e->mount.user), user);
 	e->mount.port = port;
+	/* read whole, so that "3.02" and "3.0" stay apart; kept: 4 bytes */
+	if (vers)
+		bpf_probe_read_kernel_str(v, sizeof(v), vers);
+	__builtin_memcpy(e->mount.vers, v, sizeof(e->mount.vers));
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -279,9 +285,11 @@ static __always_inline void mount_enter(struct smb3_fs_context *ctx)
 	}
 	if (bpf_core_type_exists(struct smb3_fs_context))
 		mount_event(BPF_CORE_READ(ctx, UNC), BPF_CORE_READ(ctx, username),
-			    BPF_CORE_READ(ctx, port));
+			    BPF_CORE_READ(ctx, port),
+			    bpf_core_field_exists(ctx->vals) ?
+				BPF_CORE_READ(ctx, vals, version_string) : NULL);
 	else if (!bpf_core_type_exists(struct smb_vol))
-		mount_event(NULL, NULL, 0);	/* no BTF for cifs: the start alone */
+		mount_event(NULL, NULL, 0, NULL);	/* no BTF for cifs: the start alone */
 }
 
 SEC("kprobe/cifs_mount")
@@ -292,7 +300,9 @@ int BPF_KPROBE(kprobe_cifs_mount, void *cifs_sb, struct smb_vol *vol)
 	if (!bpf_core_type_exists(struct smb_vol))
 		return 0;
 	addr_from_sockaddr(&a, &vol->dstaddr);
-	mount_event(BPF_CORE_READ(vol, UNC), BPF_CORE_READ(vol, username), a.port);
+	mount_event(BPF_CORE_READ(vol, UNC), BPF_CORE_READ(vol, username), a.port,
+		    bpf_core_field_exists(vol->vals) ? BPF_CORE_READ(vol, vals, version_string) :
+						       NULL);
 	return 0;
 }
 

@@ -224,7 +224,12 @@ struct ct_event {
 		} kdc;
 		struct {
 			__u32 port;		/* port= option, 0 for the default */
-			__u32 pad;
+			/*
+			 * vers= as the kernel parsed it: the first bytes of its
+			 * version string ("1.0", "2.1", "3.02", "3.1." for
+			 * 3.1.1, "defa" for default), NUL-padded; "" unknown.
+			 */
+			char vers[4];
 			char unc[CT_UNC_LEN];	/* as given to mount */
 			char user[CT_NAME_LEN];
 		} mount;

@@ -65,6 +65,7 @@ struct facts {
 	const struct ct_event *pending, *pending_ack;	/* request with no response */
 	const struct ct_event *first_neg_req, *first_reconnect;
 	int retransmits, rounds, neg_reqs, reconnects;
+	bool smb1;		/* the mount asked for vers=1.0 */
 };
 
 static bool is_ipc(const char *unc)
@@ -143,6 +144,7 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 		switch (e->type) {
 		case CT_EV_MOUNT:
 			f->mount = e;
+			f->smb1 = !strncmp(e->mount.vers, "1.0", sizeof(e->mount.vers));
 			break;
 		case CT_EV_MOUNT_DONE:
 			f->done = e;
@@ -304,6 +306,8 @@ static const char *dialect_of(const struct facts *f)
 	__u32 caps;
 	__u16 dialect = conn_dialect(f, &caps);
 
+	if (!dialect && f->smb1)
+		return "1.0";
 	return dialect ? dialect_name(dialect, buf, sizeof(buf)) : "?";
 }
 
@@ -358,9 +362,15 @@ static __u64 since(const struct facts *f, const struct ct_event *e)
 static void explain_ok(struct diagnosis *d, const struct facts *f)
 {
 	d->phase = PHASE_TREE;
-	summary(d, "Mounted %s as '%s' in %s (SMB %s, %s).", d->share, d->user,
-		DUR(d->duration_ns), dialect_of(f),
-		f->sess_round ? mech_name(f->sess_round->session.mech) : "existing session");
+	if (f->smb1)
+		summary(d, "Mounted %s as '%s' in %s (SMB1, vers=1.0: cifs traces no SMB1 "
+			   "request, so only the TCP connection and the result are known).",
+			d->share, d->user, DUR(d->duration_ns));
+	else
+		summary(d, "Mounted %s as '%s' in %s (SMB %s, %s).", d->share, d->user,
+			DUR(d->duration_ns), dialect_of(f),
+			f->sess_round ? mech_name(f->sess_round->session.mech) :
+					"existing session");
 	if (f->conn && f->conn->connect.result == CT_CONNECT_OK)
 		evidence(d, "TCP connect to %s: %s", addr_of(f), DUR(f->conn->duration_ns));
 	if (f->neg)
@@ -919,6 +929,46 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 	}
 }
 
+/*
+ * vers=1.0: cifs has no tracepoint on an SMB1 request, and its SMB1
+ * functions are not hooked, so after TCP the errno is all there is. Say
+ * so, with what that errno means from an SMB1 mount, rather than read the
+ * missing SMB2 steps as a server that said nothing.
+ */
+static void explain_smb1(struct diagnosis *d, const struct facts *f)
+{
+	const char *means;
+
+	d->class = "unknown";
+	d->phase = PHASE_NEGOTIATE;
+	switch (d->err) {
+	case -EACCES:
+		means = "wrong credentials, or an account not allowed on the share";
+		break;
+	case -ENXIO:
+		means = "a share the server does not have (mount.cifs then retries its name "
+			"in upper case)";
+		break;
+	case -EHOSTDOWN:
+		means = "a server that refuses SMB1 and closes the connection";
+		break;
+	default:
+		means = NULL;
+	}
+	summary(d, "The mount of %s asked for SMB1 (vers=1.0) and failed with %s%s%s; cifs "
+		   "traces no SMB1 request, so which step failed is not known.", d->share,
+		errno_name(d->err, (char[32]){ 0 }, 32), means ? ": from SMB1 that is usually " : "",
+		means ? means : "");
+	if (f->conn && f->conn->connect.result == CT_CONNECT_OK)
+		evidence(d, "TCP connect to %s: %s", addr_of(f), DUR(f->conn->duration_ns));
+	else if (!f->conn)
+		evidence(d, "no TCP connect: the mount shared an SMB1 connection already open");
+	advice(d, "Mount with vers=2.0 or later if the server allows it (Windows since Vista "
+		  "and 2008, Samba since 3.6): every step is then traced and explained");
+	advice(d, "To see the SMB1 status: smbclient -m NT1 //%s/%s -U %s", d->server,
+	       share_name(d), d->user);
+}
+
 /* ------------------------------------------------------------ classify */
 
 /*
@@ -1133,6 +1183,12 @@ static void classify(struct diagnosis *d, const struct facts *f)
 	}
 	if (connect_failed(f)) {
 		explain_connect(d, f);
+		return;
+	}
+	/* SMB1 refused or cut off at its negotiate: explain_negotiate knows those */
+	if (f->smb1 && !f->neg_req && d->outcome == OUTCOME_FAILED && d->err != -EOPNOTSUPP &&
+	    !f->rst_in && !f->fin) {
+		explain_smb1(d, f);
 		return;
 	}
 	if (!f->neg || (f->neg->rc && !(f->sess_round || f->sess_final))) {

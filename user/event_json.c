@@ -406,6 +406,26 @@ static int dialect_in(struct ctx *c, const struct field *f, struct ct_event *e)
 	return 0;
 }
 
+/* A mount's vers=, by its name ("3.1.1"); written where known. */
+static bool vers_known(const struct ct_event *e) { return vers_name(e->mount.vers); }
+
+static void vers_out(json_t *o, const struct field *f, const struct ct_event *e)
+{
+	json_object_set_new(o, f->key, json_string(vers_name(e->mount.vers)));
+}
+
+static int vers_in(struct ctx *c, const struct field *f, struct ct_event *e)
+{
+	char buf[16];
+	int r = get_str(c, f->key, buf, sizeof(buf));
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (vers_by_name(buf, e->mount.vers))
+		return fail(c, "field '%s' has an unknown value \"%s\"", f->key, buf);
+	return 0;
+}
+
 /* A TREE_CONNECT's connection facts, where the kernel gave them. */
 static bool tree_dialect_known(const struct ct_event *e) { return e->tree.dialect; }
 
@@ -587,6 +607,8 @@ static const struct field fields[] = {
 	{ "share", T(CT_EV_MOUNT), FK_STR, 0, M(mount.unc) },
 	{ "user", T(CT_EV_MOUNT), FK_STR, 0, M(mount.user) },
 	{ "port", T(CT_EV_MOUNT), FK_UINT, 0, M(mount.port), .max = 65535 },
+	{ "vers", T(CT_EV_MOUNT), FK_CUSTOM, 0, M(mount.vers), .when = vers_known,
+	  .write = vers_out, .read = vers_in },
 	/* KDC */
 	{ "kind", T(CT_EV_KDC), FK_CUSTOM, 0, .write = kdc_out, .read = kdc_in },
 	/* TCP */

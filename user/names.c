@@ -153,6 +153,29 @@ int dialect_by_name(const char *name)
 	return -1;
 }
 
+/* The kernel's version strings (smb1ops.c, smb2ops.c), told apart by 4 bytes. */
+static const char *const vers_names[] = { "1.0", "2.0", "2.1", "3", "3.0", "3.02", "3.1.1",
+					  "default" };
+
+const char *vers_name(const char raw[4])
+{
+	for (size_t i = 0; i < NELEM(vers_names); i++)
+		if (!strncmp(raw, vers_names[i], 4))
+			return vers_names[i];
+	return NULL;
+}
+
+int vers_by_name(const char *name, char raw[4])
+{
+	int i = index_of(vers_names, NELEM(vers_names), name);
+
+	if (i < 0)
+		return -1;
+	memset(raw, 0, 4);
+	memcpy(raw, vers_names[i], strnlen(vers_names[i], 4));
+	return 0;
+}
+
 const char *errno_name(int err, char *buf, size_t len)
 {
 	const char *name;

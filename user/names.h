@@ -19,6 +19,13 @@ int tcp_state_by_name(const char *name);
 /* "3.1.1" for 0x0311; "0x02ff" (wildcard) and unknowns as hex. */
 const char *dialect_name(uint16_t dialect, char *buf, size_t len);
 int dialect_by_name(const char *name);		/* -1 if unknown */
+/*
+ * A mount's vers= (struct ct_event mount.vers: the first 4 bytes of the
+ * kernel's version string): "3.1.1", "default"; NULL if none or unknown.
+ * vers_by_name fills raw from a name; -1 if the name is not one.
+ */
+const char *vers_name(const char raw[4]);
+int vers_by_name(const char *name, char raw[4]);
 /* CT_EV_KDC: "reply"; "KRB-ERROR", "TGS-REP"; "tcp". */
 const char *kdc_kind_name(uint32_t kind);
 int kdc_kind_by_name(const char *name);		/* -1 if unknown */

@@ -228,6 +228,35 @@ if want tree-encryption-required-reused; then
 		tree-encryption-required
 fi
 
+# SMB1 (vers=1.0): cifs traces no SMB1 request, so past TCP only the
+# errno is known; the diagnosis must say so (class unknown, with what the
+# errno means from SMB1) instead of reading the untraced steps as a server
+# that dropped the connection. Refused by the server (Samba's default
+# minimum is SMB 2.0.2): negotiate-rejected. Against a server that allows
+# SMB1: a good mount and a wrong password.
+if want smb1-refused; then
+	record smb1-refused //127.0.0.1/data /mnt/d1 "$GOOD,vers=1.0"
+	expect_errno smb1-refused 95
+	later check "smb1-refused: recording has the mount's vers 1.0 and no SMB2 NEGOTIATE" "$REC" \
+		'any($e[]; .event=="mount" and .vers=="1.0") and all($e[]; .event!="request")'
+	later expect_attempts smb1-refused "failed negotiate-rejected negotiate none -95"
+fi
+if want smb1; then
+	samba_global 'server min protocol = NT1'
+	record smb1-ok //127.0.0.1/data /mnt/d1 "$GOOD,vers=1.0"
+	expect_errno smb1-ok 0
+	later check "smb1-ok: recording has the mount's vers 1.0" "$REC" \
+		'any($e[]; .event=="mount" and .vers=="1.0")'
+	later expect_attempts smb1-ok "ok ok tree_connect none -"
+	record smb1-logon //127.0.0.1/data /mnt/d1 "username=alice,password=wrong,vers=1.0"
+	samba_global_reset
+	expect_errno smb1-logon 13
+	later expect_attempts smb1-logon "failed unknown negotiate none -13"
+	later check "smb1-logon: the diagnosis says SMB1 is not traced and what EACCES means from it" \
+		"$WORK/smb1-logon.diag.jsonl" \
+		'any($e[]; .class=="unknown" and (.summary|test("asked for SMB1 \\(vers=1.0\\) and failed with EACCES: from SMB1 that is usually wrong credentials")))'
+fi
+
 # negotiate-rejected: the server speaks at most SMB 2.0.2, the client only
 # 3.1.1: NEGOTIATE is answered STATUS_NOT_SUPPORTED.
 if want negotiate-rejected; then

@@ -278,6 +278,41 @@ static void access_denied_on_a_reused_connection_takes_its_dialect(void **state)
 	}
 }
 
+/*
+ * vers=1.0: cifs traces no SMB1 request. A failure after TCP is said to be
+ * unknown with what its errno means from SMB1, not read as a server that
+ * dropped the connection; the negotiate refusal keeps its class.
+ */
+static void smb1_mounts_say_what_is_not_traced(void **state)
+{
+	static const struct { int rc; bool fresh; const char *class, *says; } c[] = {
+		{ 0, true, "ok", "(SMB1, vers=1.0" },
+		{ -13, true, "unknown", "asked for SMB1 (vers=1.0) and failed with EACCES: "
+					"from SMB1 that is usually wrong credentials" },
+		{ -6, false, "unknown", "a share the server does not have" },
+		{ -95, true, "negotiate-rejected", "negotiated SMB1" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+		struct ct_event m = ev(0, CT_EV_MOUNT, 100, 0);
+
+		strcpy(m.mount.unc, "\\\\srv\\data");
+		strcpy(m.mount.user, "alice");
+		memcpy(m.mount.vers, "1.0", 4);
+		engine_feed(en, &m);
+		if (c[i].fresh)
+			connected(en, 1 * MS, 100, 1);
+		mount_done(en, 6 * MS, 100, c[i].rc);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, c[i].class);
+		if (!strstr(s.r[0].summary, c[i].says))
+			fail_msg("summary: %s", s.r[0].summary);
+		engine_free(en);
+	}
+}
+
 static void a_stuck_kerberos_upcall_is_a_hang(void **state)
 {
 	struct seen s = {};
@@ -648,6 +683,7 @@ int main(void)
 		cmocka_unit_test(unanswered_syn_is_a_connect_timeout),
 		cmocka_unit_test(access_denied_at_tree_connect_depends_on_the_dialect),
 		cmocka_unit_test(access_denied_on_a_reused_connection_takes_its_dialect),
+		cmocka_unit_test(smb1_mounts_say_what_is_not_traced),
 		cmocka_unit_test(a_stuck_kerberos_upcall_is_a_hang),
 		cmocka_unit_test(a_slow_client_between_steps_is_not_a_hang),
 		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),
