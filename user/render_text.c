@@ -199,6 +199,9 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 		add_esc(&l, "user", e->mount.user, sizeof(e->mount.user));
 		if (e->mount.port)
 			add(&l, " port=%u", e->mount.port);
+		/* vers= when the mount named one (not the kernel's default) */
+		if (vers_name(e->mount.vers) && strcmp(vers_name(e->mount.vers), "default"))
+			add(&l, " vers=%s", vers_name(e->mount.vers));
 		break;
 	case CT_EV_MOUNT_DONE:
 		add(&l, "%s", e->rc ? "failed" : "mounted");

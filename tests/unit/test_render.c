@@ -250,6 +250,39 @@ static void text_line_shows_relative_time_status_name_and_hex(void **state)
 	free(line);
 }
 
+/* vers= as the mount named it; the kernel's default is not one. */
+static void mount_line_shows_the_vers_asked(void **state)
+{
+	static const struct { char raw[4]; const char *text, *json; } c[] = {
+		{ "1.0", " vers=1.0", "1.0" },
+		{ "3.1.", " vers=3.1.1", "3.1.1" },
+		{ "3.02", " vers=3.02", "3.02" },
+		{ "defa", NULL, "default" },
+		{ "", NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct ct_event e = base(CT_EV_MOUNT);
+		char *line;
+		json_t *o;
+
+		strcpy(e.mount.unc, "\\\\fs1\\data");
+		memcpy(e.mount.vers, c[i].raw, 4);
+		line = text_line(&e);
+		o = round_trip(&e);
+		if (c[i].text)
+			assert_non_null(strstr(line, c[i].text));
+		else
+			assert_null(strstr(line, "vers="));
+		if (c[i].json)
+			assert_string_equal(str(o, "vers"), c[i].json);
+		else
+			assert_null(json_object_get(o, "vers"));
+		json_decref(o);
+		free(line);
+	}
+}
+
 static void text_line_for_every_event_type(void **state)
 {
 	for (__u32 t = CT_EV_CONNECT; t < CT_EV_TYPE_MAX; t++) {
@@ -276,6 +309,7 @@ int main(void)
 		cmocka_unit_test(hostile_strings_stay_inside_their_json_field),
 		cmocka_unit_test(hostile_strings_cannot_reach_the_terminal_raw),
 		cmocka_unit_test(text_line_shows_relative_time_status_name_and_hex),
+		cmocka_unit_test(mount_line_shows_the_vers_asked),
 		cmocka_unit_test(text_line_for_every_event_type),
 	};
 

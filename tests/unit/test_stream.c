@@ -268,6 +268,10 @@ static void bad_input_is_rejected_naming_the_line(void **state)
 		     "'network_us' and 'server_us' go together");
 	expect_error(HEADER "{\"ts_us\":1,\"event\":\"response\",\"cmd\":\"READ\",\"network_us\":5,"
 		     "\"server_us\":1,\"network_server_us\":6}\n", "'network_server_us' excludes");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"mount\",\"vers\":\"3.1.9\"}\n",
+		     "field 'vers' has an unknown value \"3.1.9\"");
+	expect_error(HEADER "{\"ts_us\":1,\"event\":\"tree_connect\",\"dialect\":\"4.0\"}\n",
+		     "field 'dialect' has an unknown value");
 }
 
 static void oversized_strings_are_rejected_not_truncated(void **state)
