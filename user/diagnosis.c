@@ -167,7 +167,7 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 				f->pending = e;
 			break;
 		case CT_EV_RESPONSE:
-			if ((e->flags & CT_F_STATUS) && e->status == 0xC000A000)
+			if ((e->flags & CT_F_STATUS) && e->status == NT_STATUS_INVALID_SIGNATURE)
 				f->bad_sig = e;
 			break;
 		case CT_EV_NEGOTIATE:
@@ -180,7 +180,7 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 			}
 			f->sess_round = e;
 			f->rounds++;
-			if (e->status && e->status != 0xC0000016)
+			if (e->status && e->status != NT_STATUS_MORE_PROCESSING_REQUIRED)
 				f->sess_bad = e;
 			break;
 		case CT_EV_UPCALL:
@@ -577,13 +577,19 @@ static bool in(__u32 s, const __u32 *set, size_t n)
 	return false;
 }
 
-static const __u32 logon_failures[] = { 0xC000006D, 0xC000006A, 0xC0000064 };
+static const __u32 logon_failures[] = {
+	NT_STATUS_LOGON_FAILURE, NT_STATUS_WRONG_PASSWORD, NT_STATUS_NO_SUCH_USER,
+};
 static const __u32 account_problems[] = {
-	0xC0000072, 0xC0000234, 0xC0000193, 0xC0000071, 0xC0000224, 0xC000006F,
-	0xC0000070, 0xC000006E, 0xC000015B,
+	NT_STATUS_ACCOUNT_DISABLED, NT_STATUS_ACCOUNT_LOCKED_OUT, NT_STATUS_ACCOUNT_EXPIRED,
+	NT_STATUS_PASSWORD_EXPIRED, NT_STATUS_PASSWORD_MUST_CHANGE, NT_STATUS_INVALID_LOGON_HOURS,
+	NT_STATUS_INVALID_WORKSTATION, NT_STATUS_ACCOUNT_RESTRICTION,
+	NT_STATUS_LOGON_TYPE_NOT_GRANTED,
 };
 static const __u32 kerberos_problems[] = {
-	0xC0000133, 0xC000005E, 0xC0000192, 0xC000018D, 0xC00002F9, 0xC0000413,
+	NT_STATUS_TIME_DIFFERENCE_AT_DC, NT_STATUS_NO_LOGON_SERVERS, NT_STATUS_NETLOGON_NOT_STARTED,
+	NT_STATUS_TRUSTED_RELATIONSHIP_FAILURE, NT_STATUS_PKINIT_NAME_MISMATCH,
+	NT_STATUS_AUTHENTICATION_FIREWALL_FAILED,
 };
 
 /*
@@ -785,7 +791,8 @@ static void explain_session(struct diagnosis *d, const struct facts *f)
 		d->class = "auth-kerberos";
 		summary(d, "Kerberos authentication of '%s' to %s failed: %s.", d->user, d->server,
 			bad ? status_text(bad->status) : "no ticket");
-	} else if (bad && (bad->status == 0xC0000022 || bad->status == 0xC00000CA)) {
+	} else if (bad && (bad->status == NT_STATUS_ACCESS_DENIED ||
+			   bad->status == NT_STATUS_NETWORK_ACCESS_DENIED)) {
 		d->class = "auth-access-denied";
 		summary(d, "The server refused to set up a session for '%s': %s on SESSION_SETUP "
 			   "round %u.", d->user, status_text(bad->status), bad->round);
@@ -793,7 +800,7 @@ static void explain_session(struct diagnosis *d, const struct facts *f)
 		advice(d, "Server name hardening: the SPN the client uses must match the server "
 			  "name; try SmbServerNameHardeningLevel=0 on the server to confirm");
 		advice(d, "The server requires an encrypted session: mount with vers=3.1.1 and seal");
-	} else if (bad && bad->status == 0xC000A000) {
+	} else if (bad && bad->status == NT_STATUS_INVALID_SIGNATURE) {
 		d->class = "signing-failure";
 		summary(d, "SESSION_SETUP failed signature verification: %s.", status_text(bad->status));
 	} else if (f->pending && f->pending->cmd == CT_SMB2_SESSION_SETUP) {
@@ -873,7 +880,7 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 	evidence(d, "TREE_CONNECT %s: %s after %s", t->tree.unc, status_text(t->status),
 		 DUR(t->latency_ns));
 
-	if (t->status == 0xC00000CC) {
+	if (t->status == NT_STATUS_BAD_NETWORK_NAME) {
 		d->class = "tree-bad-network-name";
 		summary(d, "The share '%s' does not exist on %s (or is misspelled): TREE_CONNECT "
 			   "returned %s.", share_name(d), d->server, status_text(t->status));
@@ -882,7 +889,7 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 		advice(d, "Hidden shares end in $ (e.g. C$, and admin shares need admin rights)");
 		advice(d, "Only the first path component is the share: //server/share/dir mounts "
 			  "dir inside share; a missing dir fails later, with STATUS_OBJECT_NAME_NOT_FOUND");
-	} else if (t->status == 0xC0000022 && dialect && !can_encrypt) {
+	} else if (t->status == NT_STATUS_ACCESS_DENIED && dialect && !can_encrypt) {
 		d->class = "tree-encryption-required";
 		summary(d, "The server refused %s with %s on a connection that cannot encrypt "
 			   "(SMB %s%s): that is how a server that requires encryption for the share "
@@ -901,7 +908,7 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 			  "problem: see the share and NTFS permissions for '%s'", d->user);
 		advice(d, "Samba and appliances may not support encryption at all: check their "
 			  "documentation");
-	} else if (t->status == 0xC0000022) {
+	} else if (t->status == NT_STATUS_ACCESS_DENIED) {
 		d->class = "tree-access-denied";
 		summary(d, "User '%s' logged on to %s but is not allowed on %s: TREE_CONNECT "
 			   "returned %s.", d->user, d->server, d->share, status_text(t->status));
