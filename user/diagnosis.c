@@ -26,7 +26,8 @@ const char *const diagnosis_classes[] = {
 	"negotiate-no-response", "negotiate-closed", "negotiate-rejected",
 	"auth-logon-failure", "auth-account", "auth-kerberos", "auth-access-denied",
 	"auth-no-response", "tree-bad-network-name", "tree-access-denied",
-	"tree-encryption-required", "tree-no-response", "signing-failure",
+	"tree-encryption-required", "tree-no-response", "tree-path-not-found",
+	"tree-path-access-denied", "signing-failure",
 	"server-unresponsive", "connection-closed", "unknown", NULL,
 };
 
@@ -61,6 +62,8 @@ struct facts {
 	struct krb_error krb, krb_normal_k, as_krb;
 	int kdc_opens, kdc_replies, kdc_failed, kdc_refused, kdc_tcp, kdc_udp;
 	const struct ct_event *tree_req, *tree_ack, *tree;	/* tree: the share, not IPC$ */
+	/* after the share's TREE_CONNECT: the first failed lookup of a path */
+	const struct ct_event *path_err;
 	const struct ct_event *fin, *rst_in, *reconnect, *bad_sig;
 	const struct ct_event *pending, *pending_ack;	/* request with no response */
 	const struct ct_event *first_neg_req, *first_reconnect;
@@ -169,6 +172,9 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 		case CT_EV_RESPONSE:
 			if ((e->flags & CT_F_STATUS) && e->status == NT_STATUS_INVALID_SIGNATURE)
 				f->bad_sig = e;
+			else if ((e->flags & CT_F_STATUS) && e->status && f->tree && !f->path_err &&
+				 (e->cmd == CT_SMB2_CREATE || e->cmd == CT_SMB2_QUERY_INFO))
+				f->path_err = e;
 			break;
 		case CT_EV_NEGOTIATE:
 			f->neg = e;
@@ -937,6 +943,67 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 }
 
 /*
+ * The share was connected, then the mount's path inside it (the UNC's
+ * part after the share, //server/share/dir) failed: the first CREATE or
+ * QUERY_INFO the server refused after the TREE_CONNECT, or one it never
+ * answered. Its path is there where the path hooks ran (record, events).
+ */
+static void explain_path(struct diagnosis *d, const struct facts *f)
+{
+	const struct ct_event *e = f->path_err, *t = f->tree;
+	char path[CT_PATH_LEN + 16] = "the mount's path";
+
+	d->phase = PHASE_TREE;
+	if (!e) {
+		d->class = "tree-no-response";
+		summary(d, "TREE_CONNECT to %s succeeded, then the %s that looks up the mount's "
+			   "path in it was sent %s ago and %s, but the server %s.", d->share,
+			smb2_cmd_name(f->pending->cmd), DUR(since(f, f->pending)),
+			f->pending_ack ? "the server's TCP acknowledged it" :
+					 "was never acknowledged",
+			no_answer(d));
+		ack_evidence(d, f, smb2_cmd_name(f->pending->cmd), f->pending, f->pending_ack);
+		advice(d, "The server hangs on the path: check the storage behind the share and "
+			  "the server's logs");
+		return;
+	}
+	if (e->req.path[0])
+		snprintf(path, sizeof(path), "'%.*s'", (int)sizeof(e->req.path), e->req.path);
+	d->has_status = true;
+	d->status = e->status;
+	evidence(d, "TREE_CONNECT %s: succeeded after %s", t->tree.unc, DUR(t->latency_ns));
+	evidence(d, "%s %s%s: %s after %s", smb2_cmd_name(e->cmd), e->req.path[0] ? "" : "of ",
+		 path, status_text(e->status), DUR(e->latency_ns));
+	switch (e->status) {
+	case NT_STATUS_OBJECT_NAME_NOT_FOUND:
+	case NT_STATUS_OBJECT_PATH_NOT_FOUND:
+	case NT_STATUS_NOT_A_DIRECTORY:
+		d->class = "tree-path-not-found";
+		summary(d, "The share %s is there, but %s inside it %s: %s returned %s.", d->share,
+			path, e->status == NT_STATUS_NOT_A_DIRECTORY ? "is not a directory" :
+								       "does not exist",
+			smb2_cmd_name(e->cmd), status_text(e->status));
+		advice(d, "The mount names a directory inside the share (//server/share/dir): "
+			  "check that it exists and its spelling: smbclient //%s/%s -U %s -c ls",
+		       d->server, share_name(d), d->user);
+		advice(d, "Mount the share itself and look: the path may have moved");
+		break;
+	case NT_STATUS_ACCESS_DENIED:
+		d->class = "tree-path-access-denied";
+		summary(d, "User '%s' may connect to %s, but not open %s inside it: %s returned %s.",
+			d->user, d->share, path, smb2_cmd_name(e->cmd), status_text(e->status));
+		advice(d, "Check the permissions of '%s' on every folder along the path, on the "
+			  "server (NTFS, or the file system behind Samba)", d->user);
+		advice(d, "Mounting the share itself works if only the path is denied");
+		break;
+	default:
+		d->class = "unknown";
+		summary(d, "The share %s was connected, then %s of %s failed with %s.", d->share,
+			smb2_cmd_name(e->cmd), path, status_text(e->status));
+	}
+}
+
+/*
  * vers=1.0: cifs has no tracepoint on an SMB1 request, and its SMB1
  * functions are not hooked, so after TCP the errno is all there is. Say
  * so, with what that errno means from an SMB1 mount, rather than read the
@@ -1227,6 +1294,12 @@ static void classify(struct diagnosis *d, const struct facts *f)
 	if ((t && t->rc) || (f->pending && f->pending->cmd == CT_SMB2_TREE_CONNECT) ||
 	    (f->tree_req && !t)) {
 		explain_tree(d, f);
+		return;
+	}
+	if (t && (f->path_err || (f->pending && f->pending->ts_ns > t->ts_ns &&
+				  (f->pending->cmd == CT_SMB2_CREATE ||
+				   f->pending->cmd == CT_SMB2_QUERY_INFO)))) {
+		explain_path(d, f);
 		return;
 	}
 	d->class = "unknown";

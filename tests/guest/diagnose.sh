@@ -228,6 +228,40 @@ if want tree-encryption-required-reused; then
 		tree-encryption-required
 fi
 
+# A path inside the share (//server/share/dir): the share connects, then
+# the server refuses the lookup of the path: a directory that does not
+# exist, and one its user may not enter (mode 000 on the server). The first
+# is also diagnosed live, through `cifstrace run`, which attaches no path
+# hooks: the class must come from the CREATE's status alone.
+if want tree-path-not-found; then
+	record tree-path-not-found //127.0.0.1/data/nosuchdir /mnt/d1 "$GOOD"
+	expect_errno tree-path-not-found 2
+	# its path where a tracepoint gives it (the compound's is 6.1 on)
+	p='.path=="\\nosuchdir"'
+	[ "$KV" != 5.10 ] || p='.path==null'
+	later check "tree-path-not-found: recording has TREE_CONNECT ok, then CREATE OBJECT_NAME_NOT_FOUND ($p)" "$REC" \
+		'any($e[]; .event=="tree_connect" and .status=="0x00000000" and (.share|endswith("\\data"))) and any($e[]; .event=="response" and .cmd=="CREATE" and .status=="0xC0000034" and '"$p"')'
+	later expect_attempts tree-path-not-found "failed tree-path-not-found tree_connect 0xC0000034 -2"
+	"$CIFSTRACE" run -- mount -t cifs //127.0.0.1/data/nosuchdir /mnt/d1 -o "$GOOD" \
+		>/dev/null 2>"$WORK/path-run.err"
+	if grep -q "FAILED  tree-path-not-found" "$WORK/path-run.err"; then
+		ok "tree-path-not-found: live (cifstrace run, no path hooks) gives the same class"
+	else
+		not_ok "tree-path-not-found: live (cifstrace run, no path hooks) gives the same class"
+		grep -E "FAILED|diagnosis" "$WORK/path-run.err" | head -3 | sed 's/^/#   /'
+	fi
+fi
+if want tree-path-access-denied; then
+	mkdir -p /tmp/share-data/locked/x
+	chmod 000 /tmp/share-data/locked
+	record tree-path-access-denied //127.0.0.1/data/locked/x /mnt/d1 "$GOOD"
+	chmod 755 /tmp/share-data/locked
+	expect_errno tree-path-access-denied 13
+	later check "tree-path-access-denied: recording has TREE_CONNECT ok, then CREATE ACCESS_DENIED" "$REC" \
+		'any($e[]; .event=="tree_connect" and .status=="0x00000000" and (.share|endswith("\\data"))) and any($e[]; .event=="response" and .cmd=="CREATE" and .status=="0xC0000022")'
+	later expect_attempts tree-path-access-denied "failed tree-path-access-denied tree_connect 0xC0000022 -13"
+fi
+
 # SMB1 (vers=1.0): cifs traces no SMB1 request, so past TCP only the
 # errno is known; the diagnosis must say so (class unknown, with what the
 # errno means from SMB1) instead of reading the untraced steps as a server

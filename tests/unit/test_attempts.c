@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "attempts.h"
 #include "diagnosis.h"
+#include "ntstatus.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)
@@ -311,6 +312,75 @@ static void smb1_mounts_say_what_is_not_traced(void **state)
 			fail_msg("summary: %s", s.r[0].summary);
 		engine_free(en);
 	}
+}
+
+/*
+ * //server/share/dir: the share connects, then the server refuses the
+ * lookup of dir. The DFS referral IOCTL's STATUS_NOT_FOUND before it is
+ * normal and not the cause; before, this was "every traced SMB step
+ * succeeded, so the error is local to the client".
+ */
+static void a_path_refused_after_the_tree_connect_is_the_cause(void **state)
+{
+	static const struct { __u32 status; int rc; const char *class, *says; } c[] = {
+		{ NT_STATUS_OBJECT_NAME_NOT_FOUND, -2, "tree-path-not-found",
+		  "but '\\nosuchdir' inside it does not exist" },
+		{ NT_STATUS_ACCESS_DENIED, -13, "tree-path-access-denied",
+		  "may connect to \\\\srv\\data, but not open '\\nosuchdir'" },
+		{ NT_STATUS_SHARING_VIOLATION, -16, "unknown", "then CREATE of '\\nosuchdir' failed" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+		struct ct_event r = ev(6 * MS, CT_EV_RESPONSE, 100, 1);
+
+		mount_start(en, 0, 100, "\\\\srv\\data");
+		connected(en, 1 * MS, 100, 1);
+		negotiated(en, 2 * MS, 100, 1, 0x0311);
+		session(en, 3 * MS, 100, 1, 0, 0);
+		tcon(en, 5 * MS, 100, 1, "\\\\srv\\data", 0, 0);
+		r.cmd = CT_SMB2_IOCTL;
+		r.status = NT_STATUS_NOT_FOUND;
+		r.flags = CT_F_STATUS | CT_F_LATENCY;
+		engine_feed(en, &r);
+		r.ts_ns += MS;
+		r.cmd = CT_SMB2_CREATE;
+		r.status = c[i].status;
+		strcpy(r.req.path, "\\nosuchdir");
+		engine_feed(en, &r);
+		mount_done(en, 8 * MS, 100, c[i].rc);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, c[i].class);
+		assert_int_equal(s.r[0].status, c[i].status);
+		if (!strstr(s.r[0].summary, c[i].says))
+			fail_msg("summary: %s", s.r[0].summary);
+		engine_free(en);
+	}
+}
+
+/* The same lookup never answered: the mount hangs after its TREE_CONNECT. */
+static void an_unanswered_path_lookup_is_a_hang_after_the_tree_connect(void **state)
+{
+	struct seen s = {};
+	struct engine *en = engine_new(2 * S, collect, &s);
+
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	connected(en, 1 * MS, 100, 1);
+	negotiated(en, 2 * MS, 100, 1, 0x0311);
+	session(en, 3 * MS, 100, 1, 0, 0);
+	tcon(en, 5 * MS, 100, 1, "\\\\srv\\data", 0, 0);
+	request(en, 6 * MS, 100, 1, CT_SMB2_CREATE, 13);
+	acked(en, 6 * MS + 200000, 1, CT_SMB2_CREATE, 13);
+	engine_tick(en, 3 * S);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.r[0].o, OUTCOME_HUNG);
+	assert_string_equal(s.r[0].class, "tree-no-response");
+	if (!strstr(s.r[0].summary, "TREE_CONNECT to \\\\srv\\data succeeded, then the CREATE "
+				    "that looks up the mount's path in it was sent 2.00 s ago and the "
+				    "server's TCP acknowledged it, but the server has not answered yet."))
+		fail_msg("summary: %s", s.r[0].summary);
+	engine_free(en);
 }
 
 static void a_stuck_kerberos_upcall_is_a_hang(void **state)
@@ -621,7 +691,7 @@ static void every_class_has_a_stable_name(void **state)
 
 	for (const char *const *c = diagnosis_classes; *c; c++, n++)
 		assert_true(strlen(*c) > 1);
-	assert_int_equal(n, 20);
+	assert_int_equal(n, 22);
 }
 
 /*
@@ -684,6 +754,8 @@ int main(void)
 		cmocka_unit_test(access_denied_at_tree_connect_depends_on_the_dialect),
 		cmocka_unit_test(access_denied_on_a_reused_connection_takes_its_dialect),
 		cmocka_unit_test(smb1_mounts_say_what_is_not_traced),
+		cmocka_unit_test(a_path_refused_after_the_tree_connect_is_the_cause),
+		cmocka_unit_test(an_unanswered_path_lookup_is_a_hang_after_the_tree_connect),
 		cmocka_unit_test(a_stuck_kerberos_upcall_is_a_hang),
 		cmocka_unit_test(a_slow_client_between_steps_is_not_a_hang),
 		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),
