@@ -69,6 +69,7 @@ struct smb3_fs_context {
 	char *username;
 	unsigned short port;
 	struct smb_version_values *vals;	/* what vers= asked for */
+	bool seal;		/* a bitfield: read with _PROBED */
 } __attribute__((preserve_access_index));
 
 /* The same, before the fs_context mount API (5.10), read at cifs_mount. */
@@ -77,6 +78,7 @@ struct smb_vol {
 	char *username;
 	struct __kernel_sockaddr_storage dstaddr;	/* port= is its port */
 	struct smb_version_values *vals;
+	bool seal;
 } __attribute__((preserve_access_index));
 
 #endif /* CIFS_TYPES_H */

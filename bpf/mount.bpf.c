@@ -252,7 +252,7 @@ int BPF_PROG(tp_smb3_tcon, unsigned int xid, __u32 tid, __u64 sesid,
 
 /* The mount's options as the kernel parsed them (names only, never secrets). */
 static __always_inline void mount_event(const char *unc, const char *user, __u16 port,
-					const char *vers)
+					const char *vers, bool seal)
 {
 	struct ct_event *e = ev_new(CT_EV_MOUNT, 0);
 	char v[8] = {};
@@ -266,6 +266,8 @@ static __always_inline void mount_event(const char *unc, const char *user, __u16
 	if (vers)
 		bpf_probe_read_kernel_str(v, sizeof(v), vers);
 	__builtin_memcpy(e->mount.vers, v, sizeof(e->mount.vers));
+	if (seal)
+		e->flags |= CT_F_SEAL;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -287,9 +289,11 @@ static __always_inline void mount_enter(struct smb3_fs_context *ctx)
 		mount_event(BPF_CORE_READ(ctx, UNC), BPF_CORE_READ(ctx, username),
 			    BPF_CORE_READ(ctx, port),
 			    bpf_core_field_exists(ctx->vals) ?
-				BPF_CORE_READ(ctx, vals, version_string) : NULL);
+				BPF_CORE_READ(ctx, vals, version_string) : NULL,
+			    bpf_core_field_exists(ctx->seal) &&
+				BPF_CORE_READ_BITFIELD_PROBED(ctx, seal));
 	else if (!bpf_core_type_exists(struct smb_vol))
-		mount_event(NULL, NULL, 0, NULL);	/* no BTF for cifs: the start alone */
+		mount_event(NULL, NULL, 0, NULL, false);	/* no BTF for cifs: the start alone */
 }
 
 SEC("kprobe/cifs_mount")
@@ -302,7 +306,8 @@ int BPF_KPROBE(kprobe_cifs_mount, void *cifs_sb, struct smb_vol *vol)
 	addr_from_sockaddr(&a, &vol->dstaddr);
 	mount_event(BPF_CORE_READ(vol, UNC), BPF_CORE_READ(vol, username), a.port,
 		    bpf_core_field_exists(vol->vals) ? BPF_CORE_READ(vol, vals, version_string) :
-						       NULL);
+						       NULL,
+		    bpf_core_field_exists(vol->seal) && BPF_CORE_READ_BITFIELD_PROBED(vol, seal));
 	return 0;
 }
 

@@ -87,6 +87,7 @@ enum ct_event_type {
 #define CT_F_SLOW	(1u << 9)	/* sent because it was slower than the threshold */
 #define CT_F_JOINT	(1u << 10)	/* the ACK came with the answer: .req.network_ns
 					 * holds network + server, not separable */
+#define CT_F_SEAL	(1u << 11)	/* MOUNT: it asked for encryption (seal) */
 
 /* CT_EV_CONNECT result */
 enum ct_connect_result {

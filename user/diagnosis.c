@@ -26,7 +26,8 @@ const char *const diagnosis_classes[] = {
 	"negotiate-no-response", "negotiate-closed", "negotiate-rejected",
 	"auth-logon-failure", "auth-account", "auth-kerberos", "auth-access-denied",
 	"auth-no-response", "tree-bad-network-name", "tree-access-denied",
-	"tree-encryption-required", "tree-no-response", "tree-path-not-found",
+	"tree-encryption-required", "tree-encryption-unavailable", "tree-no-response",
+	"tree-path-not-found",
 	"tree-path-access-denied", "signing-failure",
 	"server-unresponsive", "connection-closed", "unknown", NULL,
 };
@@ -1004,6 +1005,35 @@ static void explain_path(struct diagnosis *d, const struct facts *f)
 }
 
 /*
+ * The mount asked for encryption (seal) on a connection that cannot
+ * encrypt: cifs refuses the share itself (EOPNOTSUPP), with no
+ * TREE_CONNECT sent ("Encryption is not supported on share" in dmesg).
+ */
+static void explain_seal(struct diagnosis *d, const struct facts *f)
+{
+	__u32 caps;
+	__u16 dialect = conn_dialect(f, &caps);
+	char conn[64] = "";
+
+	if (dialect)
+		snprintf(conn, sizeof(conn), " (SMB %s%s)", dialect_of(f),
+			 dialect >= 0x0300 ? ", no encryption capability in its NEGOTIATE" :
+					     ", which cannot encrypt");
+	d->class = "tree-encryption-unavailable";
+	d->phase = PHASE_TREE;
+	summary(d, "The mount asked for encryption (seal) and the server offers none on this "
+		   "connection%s, so cifs refused to connect %s (EOPNOTSUPP) without sending a "
+		   "TREE_CONNECT.", conn, d->share);
+	evidence(d, "the mount asked for seal; no TREE_CONNECT for %s was sent", d->share);
+	advice(d, "Enable encryption on the server: Samba 'server smb encrypt = desired' "
+		  "('smb encrypt' before 4.14); Windows Set-SmbServerConfiguration -EncryptData "
+		  "$true, or per share Set-SmbShare -EncryptData $true");
+	if (dialect && dialect < 0x0300)
+		advice(d, "Mount with vers=3.1.1 (or 3.0): SMB 2.x cannot encrypt");
+	advice(d, "Or mount without seal, if the data may cross the network unencrypted");
+}
+
+/*
  * vers=1.0: cifs has no tracepoint on an SMB1 request, and its SMB1
  * functions are not hooked, so after TCP the errno is all there is. Say
  * so, with what that errno means from an SMB1 mount, rather than read the
@@ -1294,6 +1324,11 @@ static void classify(struct diagnosis *d, const struct facts *f)
 	if ((t && t->rc) || (f->pending && f->pending->cmd == CT_SMB2_TREE_CONNECT) ||
 	    (f->tree_req && !t)) {
 		explain_tree(d, f);
+		return;
+	}
+	/* (a failed session was explained above; a reused one has no events) */
+	if (!t && d->err == -EOPNOTSUPP && f->mount && (f->mount->flags & CT_F_SEAL)) {
+		explain_seal(d, f);
 		return;
 	}
 	if (t && (f->path_err || (f->pending && f->pending->ts_ns > t->ts_ns &&

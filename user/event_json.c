@@ -609,6 +609,7 @@ static const struct field fields[] = {
 	{ "port", T(CT_EV_MOUNT), FK_UINT, 0, M(mount.port), .max = 65535 },
 	{ "vers", T(CT_EV_MOUNT), FK_CUSTOM, 0, M(mount.vers), .when = vers_known,
 	  .write = vers_out, .read = vers_in },
+	{ "seal", T(CT_EV_MOUNT), FK_BOOL, O_TRUE, .flag = CT_F_SEAL },
 	/* KDC */
 	{ "kind", T(CT_EV_KDC), FK_CUSTOM, 0, .write = kdc_out, .read = kdc_in },
 	/* TCP */

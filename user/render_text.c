@@ -202,6 +202,8 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 		/* vers= when the mount named one (not the kernel's default) */
 		if (vers_name(e->mount.vers) && strcmp(vers_name(e->mount.vers), "default"))
 			add(&l, " vers=%s", vers_name(e->mount.vers));
+		if (e->flags & CT_F_SEAL)
+			add(&l, " seal");
 		break;
 	case CT_EV_MOUNT_DONE:
 		add(&l, "%s", e->rc ? "failed" : "mounted");

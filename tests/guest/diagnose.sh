@@ -291,6 +291,19 @@ if want smb1; then
 		'any($e[]; .class=="unknown" and (.summary|test("asked for SMB1 \\(vers=1.0\\) and failed with EACCES: from SMB1 that is usually wrong credentials")))'
 fi
 
+# tree-encryption-unavailable: the mount asks for encryption (seal), the
+# server offers none ('server smb encrypt = off'): cifs refuses the share
+# itself, with no TREE_CONNECT sent.
+if want tree-encryption-unavailable; then
+	samba_global 'server smb encrypt = off'
+	record tree-encryption-unavailable //127.0.0.1/data /mnt/d1 "$GOOD,seal"
+	samba_global_reset
+	expect_errno tree-encryption-unavailable 95
+	later check "tree-encryption-unavailable: recording has the mount's seal, NEGOTIATE without encryption, no TREE_CONNECT to data" "$REC" \
+		'any($e[]; .event=="mount" and .seal==true) and any($e[]; .event=="negotiate" and .encryption_capable==false) and all($e[]; .event!="tree_connect" or .ipc)'
+	later expect_attempts tree-encryption-unavailable "failed tree-encryption-unavailable tree_connect none -95"
+fi
+
 # negotiate-rejected: the server speaks at most SMB 2.0.2, the client only
 # 3.1.1: NEGOTIATE is answered STATUS_NOT_SUPPORTED.
 if want negotiate-rejected; then

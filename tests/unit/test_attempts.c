@@ -383,6 +383,44 @@ static void an_unanswered_path_lookup_is_a_hang_after_the_tree_connect(void **st
 	engine_free(en);
 }
 
+/*
+ * seal on a connection that cannot encrypt: cifs refuses the share with
+ * EOPNOTSUPP and sends no TREE_CONNECT; before, 'local to the client'.
+ * Without seal the same end stays unexplained (unknown).
+ */
+static void seal_without_encryption_is_refused_by_the_client(void **state)
+{
+	static const struct { __u16 dialect; bool seal; const char *class, *says; } c[] = {
+		{ 0x0311, true, "tree-encryption-unavailable",
+		  "(SMB 3.1.1, no encryption capability in its NEGOTIATE)" },
+		{ 0x0210, true, "tree-encryption-unavailable", "(SMB 2.1, which cannot encrypt)" },
+		{ 0x0311, false, "unknown", "local to the client" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+		struct ct_event m = ev(0, CT_EV_MOUNT, 100, 0), n = ev(2 * MS, CT_EV_NEGOTIATE, 100, 1);
+
+		strcpy(m.mount.unc, "\\\\srv\\data");
+		strcpy(m.mount.user, "alice");
+		if (c[i].seal)
+			m.flags = CT_F_SEAL;
+		engine_feed(en, &m);
+		connected(en, 1 * MS, 100, 1);
+		n.flags = CT_F_STATUS | CT_F_RC | CT_F_LATENCY;
+		n.negotiate.dialect = c[i].dialect;	/* no encryption capability */
+		engine_feed(en, &n);
+		session(en, 3 * MS, 100, 1, 0, 0);
+		mount_done(en, 6 * MS, 100, -95);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, c[i].class);
+		if (!strstr(s.r[0].summary, c[i].says))
+			fail_msg("summary: %s", s.r[0].summary);
+		engine_free(en);
+	}
+}
+
 static void a_stuck_kerberos_upcall_is_a_hang(void **state)
 {
 	struct seen s = {};
@@ -691,7 +729,7 @@ static void every_class_has_a_stable_name(void **state)
 
 	for (const char *const *c = diagnosis_classes; *c; c++, n++)
 		assert_true(strlen(*c) > 1);
-	assert_int_equal(n, 22);
+	assert_int_equal(n, 23);
 }
 
 /*
@@ -756,6 +794,7 @@ int main(void)
 		cmocka_unit_test(smb1_mounts_say_what_is_not_traced),
 		cmocka_unit_test(a_path_refused_after_the_tree_connect_is_the_cause),
 		cmocka_unit_test(an_unanswered_path_lookup_is_a_hang_after_the_tree_connect),
+		cmocka_unit_test(seal_without_encryption_is_refused_by_the_client),
 		cmocka_unit_test(a_stuck_kerberos_upcall_is_a_hang),
 		cmocka_unit_test(a_slow_client_between_steps_is_not_a_hang),
 		cmocka_unit_test(recording_that_ends_mid_mount_reports_it_hung_once),

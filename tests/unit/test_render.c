@@ -283,6 +283,29 @@ static void mount_line_shows_the_vers_asked(void **state)
 	}
 }
 
+/* seal, when the mount asked for encryption */
+static void mount_line_shows_seal(void **state)
+{
+	struct ct_event e = base(CT_EV_MOUNT);
+	char *line;
+	json_t *o;
+
+	strcpy(e.mount.unc, "\\\\fs1\\data");
+	line = text_line(&e);
+	o = round_trip(&e);
+	assert_null(strstr(line, " seal"));
+	assert_null(json_object_get(o, "seal"));
+	json_decref(o);
+	free(line);
+	e.flags |= CT_F_SEAL;
+	line = text_line(&e);
+	o = round_trip(&e);
+	assert_non_null(strstr(line, " seal"));
+	assert_true(json_is_true(json_object_get(o, "seal")));
+	json_decref(o);
+	free(line);
+}
+
 static void text_line_for_every_event_type(void **state)
 {
 	for (__u32 t = CT_EV_CONNECT; t < CT_EV_TYPE_MAX; t++) {
@@ -310,6 +333,7 @@ int main(void)
 		cmocka_unit_test(hostile_strings_cannot_reach_the_terminal_raw),
 		cmocka_unit_test(text_line_shows_relative_time_status_name_and_hex),
 		cmocka_unit_test(mount_line_shows_the_vers_asked),
+		cmocka_unit_test(mount_line_shows_seal),
 		cmocka_unit_test(text_line_for_every_event_type),
 	};
 

@@ -82,6 +82,7 @@ static struct ct_event full(__u32 type)
 		strcpy(e.mount.user, "alice");
 		e.mount.port = 4455;
 		memcpy(e.mount.vers, "3.1.", 4);	/* 3.1.1: 4 bytes kept */
+		e.flags |= CT_F_SEAL;
 		break;
 	case CT_EV_KDC:
 		e.kdc.kind = CT_KDC_REPLY;
