@@ -44,3 +44,14 @@ for c in $(build/cifstrace --help | awk '/^Commands:/ {on=1; next} on && /^  [a-
 done
 [ -z "$missing" ] && ok "the man page names every subcommand and option" ||
 	not_ok "the man page names every subcommand and option (missing:$missing)"
+# every diagnosis class (the table in user/diagnosis.c) in the man page and the README
+classes=$(sed -n '/diagnosis_classes\[\] = {/,/NULL/p' user/diagnosis.c | grep -oE '"[a-z0-9-]+"' | tr -d '"')
+# (the man page's source: rendered, man hyphenates the long names)
+missing=
+for c in $classes; do
+	grep -qw -- "$c" doc/cifstrace.8 || missing="$missing man:$c"
+	grep -q -- "| \`$c\` |" README.md || missing="$missing README:$c"
+done
+[ "$(wc -w <<<"$classes")" -ge 20 ] && [ -z "$missing" ] &&
+	ok "the man page and the README's table name every diagnosis class ($(wc -w <<<"$classes"))" ||
+	not_ok "the man page and the README's table name every diagnosis class (missing:$missing)"
