@@ -35,7 +35,7 @@ static void hists_of_two_cpus_sum_by_key(void **state)
 	struct snapshot s = {};
 	struct ct_hist_entry cpu0[3] = {
 		entry(1, 5, CT_SMB2_CREATE, 10, 4000, 2),
-		{ 0 },				/* unused: skipped */
+		{},				/* unused: skipped */
 		entry(1, 5, CT_SMB2_CLOSE, 3, 900, 0),
 	};
 	/* the second CPU put the same keys in other slots */
