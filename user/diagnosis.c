@@ -27,8 +27,7 @@ const char *const diagnosis_classes[] = {
 	"auth-logon-failure", "auth-account", "auth-kerberos", "auth-access-denied",
 	"auth-no-response", "tree-bad-network-name", "tree-access-denied",
 	"tree-encryption-required", "tree-encryption-unavailable", "tree-no-response",
-	"tree-path-not-found",
-	"tree-path-access-denied", "signing-failure",
+	"tree-path-not-found", "tree-path-access-denied", "signing-failure",
 	"server-unresponsive", "connection-closed", "unknown", NULL,
 };
 
