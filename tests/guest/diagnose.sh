@@ -391,6 +391,15 @@ if want tree-no-response; then
 	later expect_attempts tree-no-response "failed tree-no-response tree_connect none -"
 fi
 
+# tree-no-response after the TREE_CONNECT: the first CREATE (the lookup of
+# the mount's root in the share) is held.
+if want tree-path-no-response; then
+	held tree-path-no-response CREATE 1
+	later check "tree-path-no-response: recording has the share's TREE_CONNECT answered, a CREATE sent and ACKed, never answered" "$REC" \
+		'any($e[]; .event=="tree_connect" and .status=="0x00000000" and (.share|endswith("\\data"))) and any($e[]; .event=="ack" and .cmd=="CREATE") and all($e[]; .event!="response" or .cmd!="CREATE")'
+	later expect_attempts tree-path-no-response "failed tree-no-response tree_connect none -"
+fi
+
 # connection-closed: a share mounted through smbproxy, which cuts the
 # connection (closes both sides) at the first QUERY_DIRECTORY answer, an
 # ls: the client sees the FIN, reconnects through the proxy, comes back.
