@@ -147,7 +147,7 @@ static void extract(const struct attempt *a, __u64 now, struct facts *f)
 		switch (e->type) {
 		case CT_EV_MOUNT:
 			f->mount = e;
-			f->smb1 = !strncmp(e->mount.vers, "1.0", sizeof(e->mount.vers));
+			f->smb1 = vers_name(e->mount.vers) && !strcmp(vers_name(e->mount.vers), "1.0");
 			break;
 		case CT_EV_MOUNT_DONE:
 			f->done = e;

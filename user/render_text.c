@@ -194,17 +194,20 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 	case CT_EV_LOST:
 		add(&l, "%llu events dropped: ring buffer full", (unsigned long long)e->mid);
 		break;
-	case CT_EV_MOUNT:
+	case CT_EV_MOUNT: {
+		const char *vers = vers_name(e->mount.vers);
+
 		add_esc(&l, NULL, e->mount.unc, sizeof(e->mount.unc));
 		add_esc(&l, "user", e->mount.user, sizeof(e->mount.user));
 		if (e->mount.port)
 			add(&l, " port=%u", e->mount.port);
 		/* vers= when the mount named one (not the kernel's default) */
-		if (vers_name(e->mount.vers) && strcmp(vers_name(e->mount.vers), "default"))
-			add(&l, " vers=%s", vers_name(e->mount.vers));
+		if (vers && strcmp(vers, "default"))
+			add(&l, " vers=%s", vers);
 		if (e->flags & CT_F_SEAL)
 			add(&l, " seal");
 		break;
+	}
 	case CT_EV_MOUNT_DONE:
 		add(&l, "%s", e->rc ? "failed" : "mounted");
 		add_status(&l, e);
