@@ -65,6 +65,7 @@ struct smb_version_values {
 
 /* Mount options (fs_context.h), read at cifs_smb3_do_mount. */
 struct smb3_fs_context {
+	char *source;		/* //server/share/path */
 	char *UNC;
 	char *username;
 	unsigned short port;

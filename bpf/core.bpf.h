@@ -121,6 +121,7 @@ struct ct_task {
 	__u64 mount_ns;			/* inside cifs_smb3_do_mount since */
 	__u64 upcall_ns;		/* inside cifs_get_spnego_key since */
 	__u64 reconnect_conn;		/* inside cifs_reconnect of (before 5.15) */
+	const char *source;		/* the mount's //server/share/path, read at its end */
 };
 
 extern __u64 tasks_in_phase;

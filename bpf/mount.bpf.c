@@ -272,18 +272,29 @@ static __always_inline void mount_event(const char *unc, const char *user, __u16
 }
 
 /*
- * cifs_smb3_do_mount(fs_type, flags, ctx) since 5.11; 5.10 passes the raw
- * option string (which holds the password: never read), and its parsed
- * options reach cifs_mount(cifs_sb, smb_vol), which states the mount there.
+ * cifs_smb3_do_mount(fs_type, flags, ctx) since 5.11; 5.10's is (fs_type,
+ * flags, dev_name, data, is_smb3): data, the raw option string, holds the
+ * password (never read), and the parsed options reach cifs_mount(cifs_sb,
+ * smb_vol), which states the mount there. arg: ctx, or 5.10's dev_name.
+ * The source string lives until the mount returns (the context's, or the
+ * copy mount(2) made of the device name): read then, for the done record.
  */
-static __always_inline void mount_enter(struct smb3_fs_context *ctx)
+static __always_inline void mount_enter(void *arg)
 {
+	struct smb3_fs_context *ctx = arg;
 	struct ct_task *t = task_get_or_init();
 
 	if (t) {
 		if (!t->mount_ns)
 			__sync_fetch_and_add(&tasks_in_phase, 1);
 		t->mount_ns = bpf_ktime_get_ns();
+		if (bpf_core_type_exists(struct smb3_fs_context))
+			t->source = bpf_core_field_exists(ctx->source) ?
+					    BPF_CORE_READ(ctx, source) : NULL;
+		else if (bpf_core_type_exists(struct smb_vol))
+			t->source = arg;	/* 5.10: dev_name */
+		else
+			t->source = NULL;	/* no BTF for cifs: which is it? */
 	}
 	if (bpf_core_type_exists(struct smb3_fs_context))
 		mount_event(BPF_CORE_READ(ctx, UNC), BPF_CORE_READ(ctx, username),
@@ -323,9 +334,13 @@ static __always_inline void mount_exit(long ret)
 	if (e) {
 		ev_rc(e, ret < 0 && ret >= -4095 ? ret : 0);
 		ev_duration(e, bpf_ktime_get_ns() - t->mount_ns);
+		if (t->source)
+			bpf_probe_read_kernel_str(e->mount_done.source,
+						  sizeof(e->mount_done.source), t->source);
 		bpf_ringbuf_submit(e, 0);
 	}
 	t->mount_ns = 0;
+	t->source = NULL;
 	__sync_fetch_and_add(&tasks_in_phase, -1);
 }
 
@@ -391,7 +406,7 @@ int BPF_KRETPROBE(kretprobe_##fn, long ret)					\
 #define SRV(p)		((struct TCP_Server_Info *)(p))
 
 FUNC_HOOKS(cifs_smb3_do_mount,
-	   mount_enter((struct smb3_fs_context *)a2),
+	   mount_enter((void *)a2),
 	   mount_exit(ret))
 FUNC_HOOKS(generic_ip_connect,
 	   phase_begin(PH_CONNECT, SRV(a0), NULL, NULL),

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CT_ABI_VERSION	5
+#define CT_ABI_VERSION	6
 
 #define CT_COMM_LEN	16
 #define CT_HOST_LEN	64
@@ -234,6 +234,16 @@ struct ct_event {
 			char unc[CT_UNC_LEN];	/* as given to mount */
 			char user[CT_NAME_LEN];
 		} mount;
+		/*
+		 * CT_EV_MOUNT_DONE: the mount's source as the kernel holds it
+		 * (//server/share/path; a device string, never options),
+		 * truncated: its path inside the share names what a refused
+		 * lookup after the TREE_CONNECT was for when no path hook
+		 * ran. Here, not in the mount record: that union is full.
+		 */
+		struct {
+			char source[CT_PATH_LEN];
+		} mount_done;
 	};
 };
 

@@ -942,6 +942,39 @@ static void explain_tree(struct diagnosis *d, const struct facts *f)
 	}
 }
 
+static bool is_sep(char c)
+{
+	return c == '/' || c == '\\';
+}
+
+/*
+ * The mount's path inside its share, quoted in q (sized CT_PATH_LEN + 3),
+ * from the mount's source in its done record (//server/share/path, either
+ * separator): false when there is none, or it names no path.
+ */
+static bool source_path(const struct facts *f, char *q, size_t n)
+{
+	const char *s, *end;
+
+	if (!f->done)
+		return false;
+	s = f->done->mount_done.source;
+	end = s + strnlen(s, sizeof(f->done->mount_done.source));
+	for (int part = 0; part < 2; part++) {	/* the server, then the share */
+		while (s < end && is_sep(*s))
+			s++;
+		while (s < end && !is_sep(*s))
+			s++;
+	}
+	for (const char *c = s; c < end; c++) {
+		if (!is_sep(*c)) {
+			snprintf(q, n, "'%.*s'", (int)(end - s), s);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * The share was connected, then the mount's path inside it (the UNC's
  * part after the share, //server/share/dir) failed: the first CREATE or
@@ -952,13 +985,16 @@ static void explain_path(struct diagnosis *d, const struct facts *f)
 {
 	const struct ct_event *e = f->path_err, *t = f->tree;
 	char path[CT_PATH_LEN + 16] = "the mount's path";
+	/* no path hook ran (live), or none gives it (5.10): the mount's own */
+	bool named = e && e->req.path[0] ? false : source_path(f, path, sizeof(path));
 
 	d->phase = PHASE_TREE;
 	if (!e) {
 		d->class = "tree-no-response";
-		summary(d, "TREE_CONNECT to %s succeeded, then the %s that looks up the mount's "
-			   "path in it was sent %s ago and %s, but the server %s.", d->share,
-			smb2_cmd_name(f->pending->cmd), DUR(since(f, f->pending)),
+		summary(d, "TREE_CONNECT to %s succeeded, then the %s that looks up %s%s in it "
+			   "was sent %s ago and %s, but the server %s.", d->share,
+			smb2_cmd_name(f->pending->cmd), named ? "the mount's path " : "", path,
+			DUR(since(f, f->pending)),
 			f->pending_ack ? "the server's TCP acknowledged it" :
 					 "was never acknowledged",
 			no_answer(d));
@@ -972,8 +1008,9 @@ static void explain_path(struct diagnosis *d, const struct facts *f)
 	d->has_status = true;
 	d->status = e->status;
 	evidence(d, "TREE_CONNECT %s: succeeded after %s", t->tree.unc, DUR(t->latency_ns));
-	evidence(d, "%s %s%s: %s after %s", smb2_cmd_name(e->cmd), e->req.path[0] ? "" : "of ",
-		 path, status_text(e->status), DUR(e->latency_ns));
+	evidence(d, "%s %s%s: %s after %s", smb2_cmd_name(e->cmd),
+		 e->req.path[0] ? "" : named ? "of the mount's path " : "of ", path,
+		 status_text(e->status), DUR(e->latency_ns));
 	switch (e->status) {
 	case NT_STATUS_OBJECT_NAME_NOT_FOUND:
 	case NT_STATUS_OBJECT_PATH_NOT_FOUND:

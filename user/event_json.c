@@ -408,6 +408,7 @@ static int dialect_in(struct ctx *c, const struct field *f, struct ct_event *e)
 
 /* A mount's vers=, by its name ("3.1.1"); written where known. */
 static bool vers_known(const struct ct_event *e) { return vers_name(e->mount.vers); }
+static bool has_source(const struct ct_event *e) { return e->mount_done.source[0]; }
 
 static void vers_out(json_t *o, const struct field *f, const struct ct_event *e)
 {
@@ -610,6 +611,8 @@ static const struct field fields[] = {
 	{ "vers", T(CT_EV_MOUNT), FK_CUSTOM, 0, M(mount.vers), .when = vers_known,
 	  .write = vers_out, .read = vers_in },
 	{ "seal", T(CT_EV_MOUNT), FK_BOOL, O_TRUE, .flag = CT_F_SEAL },
+	/* MOUNT_DONE: the source, with the path inside the share */
+	{ "source", T(CT_EV_MOUNT_DONE), FK_STR, 0, M(mount_done.source), .when = has_source },
 	/* KDC */
 	{ "kind", T(CT_EV_KDC), FK_CUSTOM, 0, .write = kdc_out, .read = kdc_in },
 	/* TCP */

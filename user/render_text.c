@@ -210,6 +210,8 @@ const char *event_details(const struct ct_event *e, char *out, size_t outlen)
 	}
 	case CT_EV_MOUNT_DONE:
 		add(&l, "%s", e->rc ? "failed" : "mounted");
+		if (e->mount_done.source[0])
+			add_esc(&l, NULL, e->mount_done.source, sizeof(e->mount_done.source));
 		add_status(&l, e);
 		add_times(&l, e);
 		break;

@@ -359,6 +359,48 @@ static void a_path_refused_after_the_tree_connect_is_the_cause(void **state)
 	}
 }
 
+/*
+ * Live (no path hook) or on 5.10 (no tracepoint gives the compound's
+ * path), the refused lookup has no path of its own: the mount's source in
+ * its done record names it. A source without a path names nothing.
+ */
+static void a_refused_path_is_named_from_the_mount_source(void **state)
+{
+	static const struct { const char *source, *says; } c[] = {
+		{ "//srv/data/nosuchdir", "but '/nosuchdir' inside it does not exist" },
+		{ "\\\\srv\\data\\a\\b\\", "but '\\a\\b\\' inside it does not exist" },
+		{ "//srv/data//", "but the mount's path inside it does not exist" },
+		{ "//srv/data", "but the mount's path inside it does not exist" },
+		{ "", "but the mount's path inside it does not exist" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct seen s = {};
+		struct engine *en = engine_new(5 * S, collect, &s);
+		struct ct_event r = ev(6 * MS, CT_EV_RESPONSE, 100, 1);
+		struct ct_event d = ev(8 * MS, CT_EV_MOUNT_DONE, 100, 0);
+
+		mount_start(en, 0, 100, "\\\\srv\\data");
+		connected(en, 1 * MS, 100, 1);
+		negotiated(en, 2 * MS, 100, 1, 0x0311);
+		session(en, 3 * MS, 100, 1, 0, 0);
+		tcon(en, 5 * MS, 100, 1, "\\\\srv\\data", 0, 0);
+		r.cmd = CT_SMB2_CREATE;
+		r.status = NT_STATUS_OBJECT_NAME_NOT_FOUND;
+		r.flags = CT_F_STATUS | CT_F_LATENCY;
+		engine_feed(en, &r);
+		d.rc = -2;
+		d.flags = CT_F_RC;
+		strcpy(d.mount_done.source, c[i].source);
+		engine_feed(en, &d);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, "tree-path-not-found");
+		if (!strstr(s.r[0].summary, c[i].says))
+			fail_msg("%zu: summary: %s", i, s.r[0].summary);
+		engine_free(en);
+	}
+}
+
 /* The same lookup never answered: the mount hangs after its TREE_CONNECT. */
 static void an_unanswered_path_lookup_is_a_hang_after_the_tree_connect(void **state)
 {
@@ -793,6 +835,7 @@ int main(void)
 		cmocka_unit_test(access_denied_on_a_reused_connection_takes_its_dialect),
 		cmocka_unit_test(smb1_mounts_say_what_is_not_traced),
 		cmocka_unit_test(a_path_refused_after_the_tree_connect_is_the_cause),
+		cmocka_unit_test(a_refused_path_is_named_from_the_mount_source),
 		cmocka_unit_test(an_unanswered_path_lookup_is_a_hang_after_the_tree_connect),
 		cmocka_unit_test(seal_without_encryption_is_refused_by_the_client),
 		cmocka_unit_test(a_stuck_kerberos_upcall_is_a_hang),

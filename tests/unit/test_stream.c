@@ -84,6 +84,9 @@ static struct ct_event full(__u32 type)
 		memcpy(e.mount.vers, "3.1.", 4);	/* 3.1.1: 4 bytes kept */
 		e.flags |= CT_F_SEAL;
 		break;
+	case CT_EV_MOUNT_DONE:
+		strcpy(e.mount_done.source, "//srv/data/dir/sub");
+		break;
 	case CT_EV_KDC:
 		e.kdc.kind = CT_KDC_REPLY;
 		e.kdc.proto = 6;
