@@ -41,6 +41,10 @@ extern const volatile bool emit_requests;	/* stream every completed request */
 extern const volatile __u64 slow_ns;		/* stream requests slower than this */
 extern const volatile __u32 target_tgid;	/* only this process's requests */
 extern const volatile __u32 rw_arg_shift;
+/* where the arguments moved (see struct kernel_layout in user/hooks.h) */
+extern const volatile __u32 mount_ctx_arg;	/* cifs_smb3_do_mount's context */
+extern const volatile __u32 echo_mid_arg;	/* smb2_echo_callback's mid */
+extern const volatile bool sk_vmlinux;		/* cifs's socket types are the kernel's */
 extern const volatile __u64 conn_salt;		/* see server_conn_id() */
 extern const volatile bool aggregate;		/* histograms and counters wanted */
 extern const volatile bool ack_from_socket;	/* no tcp_probe: ACKs read at the answer */

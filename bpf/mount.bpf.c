@@ -272,10 +272,11 @@ static __always_inline void mount_event(const char *unc, const char *user, __u16
 }
 
 /*
- * cifs_smb3_do_mount(fs_type, flags, ctx) since 5.11; 5.10's is (fs_type,
- * flags, dev_name, data, is_smb3): data, the raw option string, holds the
- * password (never read), and the parsed options reach cifs_mount(cifs_sb,
- * smb_vol), which states the mount there. arg: ctx, or 5.10's dev_name.
+ * cifs_smb3_do_mount(fs_type, flags, ctx) since 5.11, (fc, ctx) since 7.x
+ * (mount_ctx_arg says which); 5.10's is (fs_type, flags, dev_name, data,
+ * is_smb3): data, the raw option string, holds the password (never read),
+ * and the parsed options reach cifs_mount(cifs_sb, smb_vol), which states
+ * the mount there. arg: ctx, or 5.10's dev_name.
  * The source string lives until the mount returns (the context's, or the
  * copy mount(2) made of the device name): read then, for the done record.
  */
@@ -406,7 +407,7 @@ int BPF_KRETPROBE(kretprobe_##fn, long ret)					\
 #define SRV(p)		((struct TCP_Server_Info *)(p))
 
 FUNC_HOOKS(cifs_smb3_do_mount,
-	   mount_enter((void *)a2),
+	   mount_enter((void *)(mount_ctx_arg == 1 ? a1 : a2)),
 	   mount_exit(ret))
 FUNC_HOOKS(generic_ip_connect,
 	   phase_begin(PH_CONNECT, SRV(a0), NULL, NULL),

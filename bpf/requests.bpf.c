@@ -24,6 +24,18 @@
 #define RSP_ERR	(1 << 16)	/* tid_err_cmd: an error status */
 #define RSP_SIBLING	(1 << 17)	/* a later request of a failed compound */
 
+/*
+ * A raw tracepoint's (or fentry's) argument at byte offset off, one load the compiler
+ * keeps as written: two branches reading different arguments are
+ * otherwise merged into one load from a computed address, which the
+ * verifier refuses for the context.
+ */
+#define CTX_LOAD(ctx, off) ({							\
+	__u64 __v;								\
+	asm volatile("%0 = *(u64 *)(%1 + " #off ")" : "=r"(__v) : "r"(ctx));	\
+	__v;									\
+})
+
 /* Global, so a loop over a compound's requests stays cheap to verify. */
 __noinline int emit_request(__u64 conn_id, __u64 sesid, __u64 mid, __u64 tid_cmd,
 			    __u64 enter_ns)
@@ -512,17 +524,22 @@ static __always_inline void echo_done(struct mid_q_entry *m)
 	}
 }
 
+/* smb2_echo_callback(mid) until 6.x, (server, mid) since 7.x: echo_mid_arg */
 SEC("fentry/smb2_echo_callback")
-int BPF_PROG(fentry_smb2_echo_callback, struct mid_q_entry *m)
+int fentry_smb2_echo_callback(__u64 *ctx)
 {
-	echo_done(m);
+	/* only the argument the kernel has is read: the other branch is dead */
+	if (echo_mid_arg)
+		echo_done((struct mid_q_entry *)CTX_LOAD(ctx, 8));
+	else
+		echo_done((struct mid_q_entry *)CTX_LOAD(ctx, 0));
 	return 0;
 }
 
 SEC("kprobe/smb2_echo_callback")
-int BPF_KPROBE(kprobe_smb2_echo_callback, struct mid_q_entry *m)
+int BPF_KPROBE(kprobe_smb2_echo_callback, void *a0, void *a1)
 {
-	echo_done(m);
+	echo_done(echo_mid_arg ? a1 : a0);
 	return 0;
 }
 
@@ -627,6 +644,16 @@ static __always_inline bool sock_seen(struct ct_tslot *ts, __u64 skey)
 	return f && f->sk == skey;
 }
 
+/* The socket's sequences after a send, read with bpf_probe_read_kernel. */
+static __always_inline void seqs_read(struct tcp_sock *tp, __u32 *end_seq, __u32 *snd_una,
+				      __u32 *pure)
+{
+	*end_seq = BPF_CORE_READ(tp, write_seq);
+	*snd_una = BPF_CORE_READ(tp, snd_una);
+	if (ack_from_socket)
+		*pure = pure_segs_in(tp);
+}
+
 /*
  * After a send: the requests the task entered are on the wire. btf: server
  * is a BTF pointer (fexit), read directly, no helper per field; else
@@ -668,14 +695,24 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			conn_id = server->conn_id;
 		else
 			conn_id = server_conn_id((void *)ptr_scalar(server, 0));
-		sk = so ? so->sk : NULL;
-		tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
-		if (tp) {
-			skey = sk_scalar(ts, sk);
-			end_seq = tp->write_seq;
-			snd_una = tp->snd_una;
-			if (ack_from_socket)
-				pure = tp->segs_in - tp->data_segs_in;
+		if (sk_vmlinux) {
+			sk = so ? so->sk : NULL;
+			tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+			if (tp) {
+				skey = sk_scalar(ts, sk);
+				end_seq = tp->write_seq;
+				snd_una = tp->snd_una;
+				if (ack_from_socket)
+					pure = tp->segs_in - tp->data_segs_in;
+			}
+		} else if (so) {
+			/*
+			 * cifs's own copy of struct sock, which the helper
+			 * refuses: the socket as a number, read like a kretprobe
+			 */
+			skey = (__u64)BPF_CORE_READ(so, sk);
+			if (skey)
+				seqs_read((struct tcp_sock *)skey, &end_seq, &snd_una, &pure);
 		}
 	} else {
 		conn_id = server_conn_id(server);
@@ -683,13 +720,8 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			sk = BPF_CORE_READ(server, ssocket, sk);
 			skey = (__u64)sk;
 		}
-		if (sk) {
-			tp = (struct tcp_sock *)sk;
-			end_seq = BPF_CORE_READ(tp, write_seq);
-			snd_una = BPF_CORE_READ(tp, snd_una);
-			if (ack_from_socket)
-				pure = pure_segs_in(tp);
-		}
+		if (sk)
+			seqs_read((struct tcp_sock *)sk, &end_seq, &snd_una, &pure);
 	}
 	if (skey && !sock_seen(ts, skey)) {
 		int fidx = fifo_index(skey);
@@ -808,6 +840,7 @@ PATH_TP(open_enter)
 /* (xid, tid, sesid, full_path): the compound operations' class */
 PATH_TP(query_info_compound_enter)
 PATH_TP(delete_enter)
+PATH_TP(unlink_enter)
 PATH_TP(mkdir_enter)
 PATH_TP(rmdir_enter)
 PATH_TP(rename_enter)
@@ -886,17 +919,6 @@ int BPF_PROG(tp_smb3_credit_timeout, __u64 currmid, __u64 conn_id)
 
 /* ------------------------------------------------- bytes per tree */
 
-/*
- * A raw tracepoint's argument at byte offset off, one load the compiler
- * keeps as written: two branches reading different arguments are
- * otherwise merged into one load from a computed address, which the
- * verifier refuses for the context.
- */
-#define CTX_LOAD(ctx, off) ({							\
-	__u64 __v;								\
-	asm volatile("%0 = *(u64 *)(%1 + " #off ")" : "=r"(__v) : "r"(ctx));	\
-	__v;									\
-})
 
 /*
  * smb3_read_done / smb3_write_done(xid, fid, tid, sesid, offset, len);

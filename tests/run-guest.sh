@@ -4,7 +4,7 @@
 # times out is a failed test, never a skipped one.
 set -u
 cd "$(dirname "$0")/.."
-KERNELS=${CIFSTRACE_KERNELS:-"5.10 6.1 6.12"}
+KERNELS=${CIFSTRACE_KERNELS:-"5.10 6.1 6.12 7.3"}
 rc=0
 # child_cpu: CPU seconds (user + system) of every child waited for so far,
 # the guests' qemu included: with the wall time, how busy a guest test

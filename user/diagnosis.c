@@ -450,9 +450,26 @@ static void explain_connect(struct diagnosis *d, const struct facts *f)
 		  "are a common cause", d->server);
 }
 
+/*
+ * cifs waits seconds for an answer before it gives up on a connection
+ * (20-45 s for NEGOTIATE, more for an established one): a reconnect this
+ * soon after a request means the connection ended under it.
+ */
+#define RECONNECT_AT_ONCE_NS	(5ull * 1000000000)
+
 static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 {
-	const struct ct_event *closed = f->rst_in ? f->rst_in : f->fin;
+	const struct ct_event *closed = f->rst_in ? f->rst_in : f->fin, *dropped = NULL;
+
+	/*
+	 * No FIN or RST seen, and cifs reconnected at once: the server ended
+	 * the connection all the same (7.3 reads Samba's refusal of a denied
+	 * host, a NetBIOS negative session response, and reconnects).
+	 */
+	if (!closed && f->neg_req && f->first_reconnect &&
+	    f->first_reconnect->ts_ns >= f->neg_req->ts_ns &&
+	    f->first_reconnect->ts_ns - f->neg_req->ts_ns < RECONNECT_AT_ONCE_NS)
+		dropped = f->first_reconnect;
 
 	d->phase = PHASE_NEGOTIATE;
 	if (f->neg && (f->neg->flags & CT_F_STATUS) && !f->neg->status &&
@@ -520,9 +537,14 @@ static void explain_negotiate(struct diagnosis *d, const struct facts *f)
 			  "(Samba 'server min protocol = NT1'); SMB1 is deprecated and insecure");
 		return;
 	}
-	if (closed || (!f->neg_req && f->conn)) {
+	if (closed || dropped || (!f->neg_req && f->conn)) {
 		d->class = "negotiate-closed";
-		if (f->neg_req)
+		if (dropped)
+			summary(d, "The server ended the connection after NEGOTIATE instead of "
+				   "answering it: the client reconnected %s after sending it, too "
+				   "soon for any of its timeouts.",
+				DUR(dropped->ts_ns - f->neg_req->ts_ns));
+		else if (f->neg_req)
 			summary(d, "The server %s the connection %s after NEGOTIATE instead of "
 				   "answering it.", f->rst_in ? "reset" : "closed",
 				closed ? DUR(closed->ts_ns - f->neg_req->ts_ns) : "?");

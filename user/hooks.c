@@ -65,6 +65,8 @@ const struct hook hooks[] = {
 	  "the path of a stat" },
 	{ "smb3_delete_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
 	  "the path of an unlink" },
+	{ "smb3_unlink_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
+	  "the path of an unlink (7.x: delete_enter's new name)" },
 	{ "smb3_mkdir_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
 	  "the path of a mkdir" },
 	{ "smb3_rmdir_enter", "cifs", HOOK_TP, 0, HOOK_PATH,
@@ -468,6 +470,27 @@ bool offer_ksyms(const struct kernel_offer *k, struct ksyms *out)
 	out->page_offset_base = k->ks.page_offset_base;
 	out->vmemmap_base = k->ks.vmemmap_base;
 	return true;
+}
+
+static int nargs_of(struct kernel_offer *k, const char *fn)
+{
+	for (int i = 0; i < nr_hooks; i++)
+		if (!strcmp(hooks[i].name, fn))
+			return btf_nargs(k, &hooks[i]);
+	return -1;
+}
+
+void offer_layout(struct kernel_offer *k, struct kernel_layout *out)
+{
+	const char *sock[] = { "sock" };
+	int kinds[] = { BTF_KIND_STRUCT }, nargs;
+	__u32 id = 0;
+
+	out->mount_ctx_arg = nargs_of(k, "cifs_smb3_do_mount") == 2 ? 1 : 2;
+	out->echo_mid_arg = nargs_of(k, "smb2_echo_callback") == 2 ? 1 : 0;
+	if (k->kb && kbtf_has_cifs(k->kb))
+		kbtf_find(k->kb, 1, sock, kinds, true, &id, &nargs);
+	out->sk_vmlinux = !id;
 }
 
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry)

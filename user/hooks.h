@@ -113,6 +113,23 @@ int offer_core_btf(struct kernel_offer *k, const struct btf *local, bool with_ci
  */
 void hand_over_btf(struct kernel_offer *k, bool custom_core);
 void hand_over_done(void);
+/*
+ * What differs between kernels in where the programs find their data, set
+ * in the BPF object's config before load: the argument that holds the
+ * mount's context (6.x: cifs_smb3_do_mount(fs_type, flags, ctx), 2; since
+ * 7.x: (fc, ctx), 1; 5.10: its dev_name, 2) and ECHO's mid (before 7.x:
+ * smb2_echo_callback(mid), 0; since: (server, mid), 1); and whether a
+ * socket read through cifs's types is the kernel's struct sock to the
+ * verifier (false where cifs's BTF carries copies of the socket types,
+ * 7.x: its helpers refuse them, so the send reads the socket with
+ * bpf_probe_read_kernel and keeps no kptr).
+ */
+struct kernel_layout {
+	int mount_ctx_arg;
+	int echo_mid_arg;
+	bool sk_vmlinux;
+};
+void offer_layout(struct kernel_offer *k, struct kernel_layout *out);
 /* The best mode for hook h; fentry only if allow_fentry. */
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry);
 /* Does tracepoint system/name have a field called field? */

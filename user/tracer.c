@@ -54,6 +54,7 @@ struct tracer {
 	bool ksyms_started;
 	struct ksyms ks;	/* what it found */
 	bool no_batch;		/* the kernel reads no batch of the histograms */
+	struct kernel_layout layout;	/* where the programs find their data */
 };
 
 static bool verbose;
@@ -357,7 +358,10 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel->rodata->ack_from_socket = o->ack_from_socket;
 	/* the socket kept for the answer as a kptr: the fexit stores it */
 	i = hook_index("__smb_send_rqst");
-	if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY) {
+	if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY &&
+	    !t->layout.sk_vmlinux) {
+		kptr = "with bpf_probe_read_kernel (cifs's BTF has its own struct sock)";
+	} else if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY) {
 		const char *tag = kptr_tag();
 
 		if (tag && !kbtf_tag_pointer(bpf_object__btf(t->skel->obj), "ct_req_tp", tag))
@@ -376,6 +380,9 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	/* 6.12's netfs read/write tracepoints carry two ids first */
 	t->skel->rodata->rw_arg_shift =
 		tp_has_field("cifs", "smb3_read_done", "rreq_debug_id") ? 2 : 0;
+	t->skel->rodata->mount_ctx_arg = t->layout.mount_ctx_arg;
+	t->skel->rodata->echo_mid_arg = t->layout.echo_mid_arg;
+	t->skel->rodata->sk_vmlinux = t->layout.sk_vmlinux;
 
 	err = cifstrace_bpf__load(t->skel);
 	if (err) {
@@ -688,6 +695,7 @@ int tracer_open(struct tracer **out, const struct tracer_opts *opts)
 	/* the kernel's memory map for KDC replies: read while the object loads */
 	if (!opts->no_kdc && !offer_ksyms(k, &t->ks))
 		t->ksyms_started = !pthread_create(&t->ksyms, small_stack(), find_ksyms, t);
+	offer_layout(k, &t->layout);
 	hand_over_btf(k, t->core.path[0]);
 	free_offer(k);
 	t1 = monotonic_ns();

@@ -12,6 +12,10 @@
 # (e) the cifs module: not loaded when cifstrace starts (it loads it and
 #     traces the first mount), and not unloadable while traced (the kernel
 #     holds it for the attached tracepoints: rmmod fails, tracing goes on).
+#
+# kernels: 5.10 6.12
+# (5.10 for its kretprobes' room for calls in flight, 6.12 for fentry: make
+# test's time goes to the 7.3 guest's events, diagnose, latency and run.)
 . "$(dirname "$0")/lib.sh"
 
 # a second server address on the same Samba (lo is in its interfaces)

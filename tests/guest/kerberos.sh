@@ -19,6 +19,10 @@
 #
 # With VM_OUT set, recordings are kept as fixtures (see diagnose.sh).
 # Run: tests/vm/run --kernel 6.1|6.12 tests/guest/kerberos.sh [NAME...]
+#
+# kernels: 5.10 6.12
+# (kprobes and fentry; 6.1's path is 6.12's. Run on 7.3 by hand:
+# tests/vm/run --kernel 7.3 tests/guest/kerberos.sh.)
 . "$(dirname "$0")/lib.sh"
 
 KV=$(uname -r | cut -d. -f1-2)

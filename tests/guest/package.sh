@@ -2,6 +2,9 @@
 # Guest test: the Debian package (make deb) installs with dpkg on a system
 # where libbpf, libelf and jansson are absent, and the installed binary
 # traces a real mount; it removes cleanly.
+#
+# kernels: 6.1
+# (The package is bookworm's, the guest root is the host's: one kernel.)
 . "$(dirname "$0")/lib.sh"
 
 deb=$(ls "$REPO"/build/cifstrace_*_*.deb 2>/dev/null | head -1)

@@ -605,6 +605,47 @@ static void out_of_order_timestamps_never_underflow(void **state)
 }
 
 /*
+ * No FIN or RST seen, but cifs reconnected 21 ms after its NEGOTIATE (7.3
+ * against Samba's 'hosts deny': a NetBIOS negative session response, then
+ * EACCES): the server ended the connection. Before, this was
+ * negotiate-no-response, "the SMB server never answered". A reconnect 30 s
+ * on is cifs's own timeout, and stays negotiate-no-response.
+ */
+static void a_reconnect_at_once_after_negotiate_is_the_server_closing(void **state)
+{
+	static const struct { __u64 after; const char *class, *says; } c[] = {
+		{ 21 * MS, "negotiate-closed", "the client reconnected 21.0 ms after sending it, "
+					       "too soon for any of its timeouts" },
+		{ 30 * S, "negotiate-no-response", "but the SMB server never answered" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct seen s = {};
+		struct engine *en = engine_new(600 * S, collect, &s);
+		__u64 t = 2 * MS + c[i].after;
+		struct ct_event r, n;
+
+		mount_start(en, 0, 100, "\\\\srv\\data");
+		connected(en, 1 * MS, 100, 1);
+		request(en, 2 * MS, 100, 1, CT_SMB2_NEGOTIATE, 0);
+		acked(en, 2 * MS + 1000, 1, CT_SMB2_NEGOTIATE, 0);
+		r = ev(t, CT_EV_RECONNECT, 55, 1);
+		engine_feed(en, &r);
+		connected(en, t + 5 * MS, 55, 1);
+		n = ev(t + 40 * MS, CT_EV_NEGOTIATE, 100, 1);
+		n.rc = -13;
+		n.flags = CT_F_RC;
+		engine_feed(en, &n);
+		mount_done(en, t + 50 * MS, 100, -13);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.r[0].class, c[i].class);
+		if (!strstr(s.r[0].summary, c[i].says))
+			fail_msg("%zu: summary: %s", i, s.r[0].summary);
+		engine_free(en);
+	}
+}
+
+/*
  * After the reconnect of an established connection the attempt follows
  * the connection: back (session and tree) is reported ok with how long the
  * share was unavailable; never back is reported still down at the end.
@@ -852,6 +893,7 @@ int main(void)
 		cmocka_unit_test(out_of_order_timestamps_never_underflow),
 		cmocka_unit_test(hung_connect_names_the_port_asked_for),
 		cmocka_unit_test(reconnect_then_recovery),
+		cmocka_unit_test(a_reconnect_at_once_after_negotiate_is_the_server_closing),
 	};
 
 	return cmocka_run_group_tests_name("attempts", tests, NULL, NULL);
