@@ -20,9 +20,11 @@
 # With VM_OUT set, recordings are kept as fixtures (see diagnose.sh).
 # Run: tests/vm/run --kernel 6.1|6.12 tests/guest/kerberos.sh [NAME...]
 #
-# kernels: 5.10 6.12
-# (kprobes and fentry; 6.1's path is 6.12's. Run on 7.3 by hand:
-# tests/vm/run --kernel 7.3 tests/guest/kerberos.sh.)
+# kernels: 6.12
+# (make test's time goes to the four kernels' events, diagnose, latency and
+# run; its recordings from 5.10, 6.1 and 6.12 are replayed on every run.
+# Passed on 5.10 and 7.3 when it was narrowed (2026-11-29), on 6.1 in every
+# make test before; by hand: tests/vm/run --kernel K tests/guest/kerberos.sh)
 . "$(dirname "$0")/lib.sh"
 
 KV=$(uname -r | cut -d. -f1-2)
