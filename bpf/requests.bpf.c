@@ -25,9 +25,9 @@
 #define RSP_SIBLING	(1 << 17)	/* a later request of a failed compound */
 
 /*
- * A raw tracepoint's (or fentry's) argument at byte offset off, one load the compiler
- * keeps as written: two branches reading different arguments are
- * otherwise merged into one load from a computed address, which the
+ * A raw tracepoint's (or fentry's) argument at byte offset off, one load
+ * the compiler keeps as written: two branches reading different arguments
+ * are otherwise merged into one load from a computed address, which the
  * verifier refuses for the context.
  */
 #define CTX_LOAD(ctx, off) ({							\
