@@ -4,7 +4,7 @@
 # samba). The failures both servers can produce must come out of
 # `cifstrace run` with the class Samba's do in diagnose.sh.
 #
-# kernels: 6.12
+# kernels: 6.12 7.3
 # Not on Debian's 6.1.0-50: there ksmbd oopses on the first mount, without
 # cifstrace ("BUG: kernel NULL pointer dereference, address:
 # 000000000000003c", RIP opinfo_put+0x5 [ksmbd], in a ksmbd-io worker); the
