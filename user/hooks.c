@@ -472,12 +472,19 @@ bool offer_ksyms(const struct kernel_offer *k, struct ksyms *out)
 	return true;
 }
 
-static int nargs_of(struct kernel_offer *k, const char *fn)
+int hook_index(const char *name)
 {
 	for (int i = 0; i < nr_hooks; i++)
-		if (!strcmp(hooks[i].name, fn))
-			return btf_nargs(k, &hooks[i]);
+		if (!strcmp(hooks[i].name, name))
+			return i;
 	return -1;
+}
+
+static int nargs_of(struct kernel_offer *k, const char *fn)
+{
+	int i = hook_index(fn);
+
+	return i < 0 ? -1 : btf_nargs(k, &hooks[i]);
 }
 
 void offer_layout(struct kernel_offer *k, struct kernel_layout *out)

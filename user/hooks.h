@@ -71,6 +71,8 @@ extern const struct hook hooks[];
 /* the hook table's size is checked against HOOKS_MAX when the tracer opens */
 #define HOOKS_MAX	40
 extern const int nr_hooks;
+/* The index of the hook called name in hooks[], or -1. */
+int hook_index(const char *name);
 
 struct hook_state {
 	enum hook_mode mode;

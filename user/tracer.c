@@ -117,14 +117,6 @@ static int progs_of(struct tracer *t, int i, enum hook_mode m, struct bpf_progra
 	return (p[0] != NULL) + (p[1] != NULL);
 }
 
-static int hook_index(const char *name)
-{
-	for (int i = 0; i < nr_hooks; i++)
-		if (!strcmp(hooks[i].name, name))
-			return i;
-	return -1;
-}
-
 static bool hooked(struct tracer *t, const char *name)
 {
 	int i = hook_index(name);
@@ -358,15 +350,18 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel->rodata->ack_from_socket = o->ack_from_socket;
 	/* the socket kept for the answer as a kptr: the fexit stores it */
 	i = hook_index("__smb_send_rqst");
-	if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY &&
-	    !t->layout.sk_vmlinux) {
-		kptr = "with bpf_probe_read_kernel (cifs's BTF has its own struct sock)";
-	} else if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY) {
-		const char *tag = kptr_tag();
+	if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY) {
+		if (!t->layout.sk_vmlinux) {
+			/* the send keeps no socket the verifier takes for the kernel's */
+			kptr = "with bpf_probe_read_kernel (cifs's BTF has its own struct sock)";
+		} else {
+			const char *tag = kptr_tag();
 
-		if (tag && !kbtf_tag_pointer(bpf_object__btf(t->skel->obj), "ct_req_tp", tag))
-			t->skel->rodata->sk_kptr = true;
-		kptr = t->skel->rodata->sk_kptr ? tag : "with bpf_probe_read_kernel";
+			if (tag && !kbtf_tag_pointer(bpf_object__btf(t->skel->obj), "ct_req_tp",
+						     tag))
+				t->skel->rodata->sk_kptr = true;
+			kptr = t->skel->rodata->sk_kptr ? tag : "with bpf_probe_read_kernel";
+		}
 	}
 	if (o->no_kdc)
 		t->skel->rodata->kdc_port = 0;

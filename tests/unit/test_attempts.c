@@ -145,6 +145,16 @@ static void mount_done(struct engine *en, __u64 t, __u32 pid, int rc)
 	engine_feed(en, &e);
 }
 
+/* A mount of \\srv\data, connected up to its share's TREE_CONNECT (at 5 ms). */
+static void share_connected(struct engine *en)
+{
+	mount_start(en, 0, 100, "\\\\srv\\data");
+	connected(en, 1 * MS, 100, 1);
+	negotiated(en, 2 * MS, 100, 1, 0x0311);
+	session(en, 3 * MS, 100, 1, 0, 0);
+	tcon(en, 5 * MS, 100, 1, "\\\\srv\\data", 0, 0);
+}
+
 static void interleaved_concurrent_mounts_stay_apart(void **state)
 {
 	struct seen s = {};
@@ -335,11 +345,7 @@ static void a_path_refused_after_the_tree_connect_is_the_cause(void **state)
 		struct engine *en = engine_new(5 * S, collect, &s);
 		struct ct_event r = ev(6 * MS, CT_EV_RESPONSE, 100, 1);
 
-		mount_start(en, 0, 100, "\\\\srv\\data");
-		connected(en, 1 * MS, 100, 1);
-		negotiated(en, 2 * MS, 100, 1, 0x0311);
-		session(en, 3 * MS, 100, 1, 0, 0);
-		tcon(en, 5 * MS, 100, 1, "\\\\srv\\data", 0, 0);
+		share_connected(en);
 		r.cmd = CT_SMB2_IOCTL;
 		r.status = NT_STATUS_NOT_FOUND;
 		r.flags = CT_F_STATUS | CT_F_LATENCY;
@@ -380,11 +386,7 @@ static void a_refused_path_is_named_from_the_mount_source(void **state)
 		struct ct_event r = ev(6 * MS, CT_EV_RESPONSE, 100, 1);
 		struct ct_event d = ev(8 * MS, CT_EV_MOUNT_DONE, 100, 0);
 
-		mount_start(en, 0, 100, "\\\\srv\\data");
-		connected(en, 1 * MS, 100, 1);
-		negotiated(en, 2 * MS, 100, 1, 0x0311);
-		session(en, 3 * MS, 100, 1, 0, 0);
-		tcon(en, 5 * MS, 100, 1, "\\\\srv\\data", 0, 0);
+		share_connected(en);
 		r.cmd = CT_SMB2_CREATE;
 		r.status = NT_STATUS_OBJECT_NAME_NOT_FOUND;
 		r.flags = CT_F_STATUS | CT_F_LATENCY;
@@ -407,11 +409,7 @@ static void an_unanswered_path_lookup_is_a_hang_after_the_tree_connect(void **st
 	struct seen s = {};
 	struct engine *en = engine_new(2 * S, collect, &s);
 
-	mount_start(en, 0, 100, "\\\\srv\\data");
-	connected(en, 1 * MS, 100, 1);
-	negotiated(en, 2 * MS, 100, 1, 0x0311);
-	session(en, 3 * MS, 100, 1, 0, 0);
-	tcon(en, 5 * MS, 100, 1, "\\\\srv\\data", 0, 0);
+	share_connected(en);
 	request(en, 6 * MS, 100, 1, CT_SMB2_CREATE, 13);
 	acked(en, 6 * MS + 200000, 1, CT_SMB2_CREATE, 13);
 	engine_tick(en, 3 * S);
