@@ -19,6 +19,7 @@ const volatile __u32 rw_arg_shift = 0;
 const volatile __u32 mount_ctx_arg = 2;
 const volatile __u32 echo_mid_arg = 0;
 const volatile bool sk_vmlinux = true;
+const volatile __u32 sk_cast_id = 0;
 const volatile bool aggregate = true;
 const volatile bool ack_from_socket = false;
 const volatile bool sk_kptr = false;

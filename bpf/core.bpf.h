@@ -45,6 +45,7 @@ extern const volatile __u32 rw_arg_shift;
 extern const volatile __u32 mount_ctx_arg;	/* cifs_smb3_do_mount's context */
 extern const volatile __u32 echo_mid_arg;	/* smb2_echo_callback's mid */
 extern const volatile bool sk_vmlinux;		/* cifs's socket types are the kernel's */
+extern const volatile __u32 sk_cast_id;		/* else: struct tcp_sock's BTF id, or 0 */
 extern const volatile __u64 conn_salt;		/* see server_conn_id() */
 extern const volatile bool aggregate;		/* histograms and counters wanted */
 extern const volatile bool ack_from_socket;	/* no tcp_probe: ACKs read at the answer */

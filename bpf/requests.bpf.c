@@ -546,6 +546,12 @@ int BPF_KPROBE(kprobe_smb2_echo_callback, void *a0, void *a1)
 /* ------------------------------------------------- send: on the wire */
 
 /*
+ * 6.2 on: obj as the kernel's type btf_id, read-only (the object's one
+ * kfunc; the loader resolves it, see kfunc_prepare() in user/hooks.c).
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __weak;
+
+/*
  * A connection first seen here (made before we attached, or its socket
  * replaced by a reconnect): its socket becomes one of cifs's, its server
  * name is remembered, and it gets its ACK FIFO, whose index it returns
@@ -705,11 +711,24 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 				if (ack_from_socket)
 					pure = tp->segs_in - tp->data_segs_in;
 			}
-		} else if (so) {
+		} else if (sk_cast_id) {
 			/*
 			 * cifs's own copy of struct sock, which the helper
-			 * refuses: the socket as a number, read like a kretprobe
+			 * refuses: cast to the kernel's struct tcp_sock (a
+			 * read-only pointer, loads that fault read 0)
 			 */
+			sk = so ? so->sk : NULL;
+			if (sk && sk->sk_protocol == IPPROTO_TCP)
+				tp = bpf_rdonly_cast(sk, sk_cast_id);
+			if (tp) {
+				skey = sk_scalar(ts, sk);
+				end_seq = tp->write_seq;
+				snd_una = tp->snd_una;
+				if (ack_from_socket)
+					pure = tp->segs_in - tp->data_segs_in;
+			}
+		} else if (so) {
+			/* the same, before the cast (6.2): read like a kretprobe */
 			skey = (__u64)BPF_CORE_READ(so, sk);
 			if (skey)
 				seqs_read((struct tcp_sock *)skey, &end_seq, &snd_una, &pure);

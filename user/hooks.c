@@ -103,6 +103,8 @@ struct kernel_offer {
 	bool nargs_known;
 	int nargs[HOOKS_MAX];		/* per hook: its BTF prototype's arguments, -1 absent */
 	__u32 btf_id[HOOKS_MAX];	/* the function's (tp_btf: btf_trace_<name>'s) BTF id */
+	__u32 tcp_sock_id;		/* the kernel's struct tcp_sock */
+	__u32 cast_id;			/* the kfunc bpf_rdonly_cast (6.2 on), or 0 */
 };
 
 const char *tracefs_dir(void)
@@ -289,14 +291,15 @@ void free_offer(struct kernel_offer *k)
 /*
  * Every hook's BTF id and argument count, -1 where BTF has no such
  * function: cifs's functions in cifs's types, the kernel's and the BTF
- * tracepoints' types (btf_trace_<name>) in all, one walk each.
+ * tracepoints' types (btf_trace_<name>) in all, one walk each; in the
+ * first, the kernel's struct tcp_sock and bpf_rdonly_cast (the last two).
  */
 static void find_nargs(struct kernel_offer *k)
 {
-	const char *names[2][HOOKS_MAX];
+	const char *names[2][HOOKS_MAX + 2];
 	char tp[HOOKS_MAX][64];
-	int kinds[2][HOOKS_MAX], at[2][HOOKS_MAX], n[2] = {}, nargs[HOOKS_MAX];
-	__u32 ids[HOOKS_MAX];
+	int kinds[2][HOOKS_MAX + 2], at[2][HOOKS_MAX + 2], n[2] = {}, nargs[HOOKS_MAX + 2];
+	__u32 ids[HOOKS_MAX + 2];
 
 	k->nargs_known = true;
 	for (int i = 0; i < nr_hooks; i++) {
@@ -316,13 +319,21 @@ static void find_nargs(struct kernel_offer *k)
 	}
 	if (!k->kb)
 		return;
+	names[0][n[0]] = "tcp_sock";
+	kinds[0][n[0]++] = BTF_KIND_STRUCT;
+	names[0][n[0]] = "bpf_rdonly_cast";
+	kinds[0][n[0]++] = BTF_KIND_FUNC;
 	for (int w = 0; w < 2; w++) {
 		if (w && !kbtf_has_cifs(k->kb))
 			break;
 		kbtf_find(k->kb, n[w], names[w], kinds[w], w, ids, nargs);
-		for (int j = 0; j < n[w]; j++) {
+		for (int j = 0; j < n[w] - (w ? 0 : 2); j++) {
 			k->btf_id[at[w][j]] = ids[j];
 			k->nargs[at[w][j]] = nargs[j];
+		}
+		if (!w) {
+			k->tcp_sock_id = ids[n[0] - 2];
+			k->cast_id = ids[n[0] - 1];
 		}
 	}
 }
@@ -383,11 +394,57 @@ struct btf *__wrap_btf__load_vmlinux_btf(void)
 	return b ? b : __real_btf__load_vmlinux_btf();
 }
 
+/*
+ * The object's one kfunc, bpf_rdonly_cast (the send's, requests.bpf.c):
+ * libbpf resolves a kfunc by its name in the kernel's BTF, which it has
+ * none of where CO-RE reads a custom BTF (it would then parse every
+ * module's BTF on an empty base, and fail). The kernel BTF handed over
+ * holds a stand-in of the same prototype, at shell_id; the programs'
+ * calls to it get the kernel's id just before they load (0 where the
+ * kernel has none: the call must then be dead code, which the send's
+ * sk_cast_id test makes it).
+ */
+static __u32 cast_shell_id, cast_kernel_id;
+
+static struct btf *cast_shell(void)
+{
+	struct btf *b = btf__new_empty();
+	int ptr, u32, proto;
+
+	if (!b)
+		return NULL;
+	ptr = btf__add_ptr(b, 0);
+	u32 = btf__add_int(b, "unsigned int", 4, 0);
+	proto = btf__add_func_proto(b, ptr);
+	if (ptr < 0 || u32 < 0 || proto < 0 || btf__add_func_param(b, "obj__ign", ptr) ||
+	    btf__add_func_param(b, "btf_id__k", u32)) {
+		btf__free(b);
+		return NULL;
+	}
+	cast_shell_id = btf__add_func(b, "bpf_rdonly_cast", BTF_FUNC_GLOBAL, proto);
+	if ((int)cast_shell_id < 0)
+		cast_shell_id = 0;
+	return b;
+}
+
+static void cast_resolve(struct bpf_program *prog)
+{
+	/* libbpf's copy, relocated, which bpf_prog_load() is given next */
+	struct bpf_insn *in = (struct bpf_insn *)bpf_program__insns(prog);
+	size_t n = bpf_program__insn_cnt(prog);
+
+	for (size_t i = 0; cast_shell_id && i < n; i++)
+		if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == BPF_PSEUDO_KFUNC_CALL &&
+		    !in[i].off && in[i].imm == (int)cast_shell_id)
+			in[i].imm = cast_kernel_id;
+}
+
 static int target_prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts,
 			  long hook)
 {
 	opts->attach_btf_id = targets[hook].id;
 	opts->attach_btf_obj_fd = targets[hook].fd;
+	cast_resolve(prog);
 	return 0;
 }
 
@@ -436,7 +493,9 @@ void hand_over_btf(struct kernel_offer *k, bool custom_core)
 	k->cifs_fd = -1;
 
 	btf__free(vmlinux_handover);
-	vmlinux_handover = k->kb && custom_core ? btf__new_empty() : NULL;
+	cast_shell_id = 0;
+	cast_kernel_id = k->cast_id;
+	vmlinux_handover = k->kb && custom_core ? cast_shell() : NULL;
 }
 
 void hand_over_done(void)
@@ -498,6 +557,9 @@ void offer_layout(struct kernel_offer *k, struct kernel_layout *out)
 	if (k->kb && kbtf_has_cifs(k->kb))
 		kbtf_find(k->kb, 1, sock, kinds, true, &id, &nargs);
 	out->sk_vmlinux = !id;
+	if (!k->nargs_known)
+		find_nargs(k);
+	out->sk_cast_id = out->sk_vmlinux || !k->cast_id ? 0 : k->tcp_sock_id;
 }
 
 enum hook_mode best_mode(struct kernel_offer *k, const struct hook *h, bool allow_fentry)

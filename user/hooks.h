@@ -123,13 +123,16 @@ void hand_over_done(void);
  * smb2_echo_callback(mid), 0; since: (server, mid), 1); and whether a
  * socket read through cifs's types is the kernel's struct sock to the
  * verifier (false where cifs's BTF carries copies of the socket types,
- * 7.x: its helpers refuse them, so the send reads the socket with
- * bpf_probe_read_kernel and keeps no kptr).
+ * 7.x: its helpers refuse them, so the send casts the socket to the
+ * kernel's struct tcp_sock, whose BTF id is sk_cast_id, with the kfunc
+ * bpf_rdonly_cast; 0 where the kernel has no such kfunc: it reads the
+ * socket with bpf_probe_read_kernel and keeps no kptr).
  */
 struct kernel_layout {
 	int mount_ctx_arg;
 	int echo_mid_arg;
 	bool sk_vmlinux;
+	__u32 sk_cast_id;
 };
 void offer_layout(struct kernel_offer *k, struct kernel_layout *out);
 /* The best mode for hook h; fentry only if allow_fentry. */

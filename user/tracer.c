@@ -351,7 +351,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	/* the socket kept for the answer as a kptr: the fexit stores it */
 	i = hook_index("__smb_send_rqst");
 	if (o->ack_from_socket && i >= 0 && t->state[i].mode == MODE_FENTRY) {
-		if (!t->layout.sk_vmlinux) {
+		if (!t->layout.sk_vmlinux && !t->layout.sk_cast_id) {
 			/* the send keeps no socket the verifier takes for the kernel's */
 			kptr = "with bpf_probe_read_kernel (cifs's BTF has its own struct sock)";
 		} else {
@@ -360,7 +360,12 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 			if (tag && !kbtf_tag_pointer(bpf_object__btf(t->skel->obj), "ct_req_tp",
 						     tag))
 				t->skel->rodata->sk_kptr = true;
-			kptr = t->skel->rodata->sk_kptr ? tag : "with bpf_probe_read_kernel";
+			static char cast[96];
+
+			snprintf(cast, sizeof(cast), "%s (cast with bpf_rdonly_cast: cifs's BTF "
+				 "has its own struct sock)", tag ? tag : "");
+			kptr = !t->skel->rodata->sk_kptr ? "with bpf_probe_read_kernel" :
+			       t->layout.sk_vmlinux ? tag : cast;
 		}
 	}
 	if (o->no_kdc)
@@ -378,6 +383,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	t->skel->rodata->mount_ctx_arg = t->layout.mount_ctx_arg;
 	t->skel->rodata->echo_mid_arg = t->layout.echo_mid_arg;
 	t->skel->rodata->sk_vmlinux = t->layout.sk_vmlinux;
+	t->skel->rodata->sk_cast_id = t->layout.sk_cast_id;
 
 	err = cifstrace_bpf__load(t->skel);
 	if (err) {

@@ -51,7 +51,8 @@ cp /proc/fs/cifs/Stats "$WORK/stats.txt"
 # with BTF for cifs the send is an fexit and, 5.19 on, the answer reads the
 # socket through a kptr; without (5.10), the kprobe pair and probe reads.
 # Where cifs's BTF carries its own copy of struct sock (7.x), the verifier
-# lets no helper take the socket as the kernel's: probe reads, said so.
+# lets no helper take the socket as the kernel's: the send casts it to the
+# kernel's struct tcp_sock with the kfunc bpf_rdonly_cast, said so.
 send_mode=$(awk '$1 == "__smb_send_rqst" {print $2, $3}' "$J.err")
 read_mode=$(sed -n 's/^cifstrace: the answer reads the socket //p' "$J.err")
 want="kprobe/kretprobe ok, "
@@ -59,9 +60,9 @@ if [ -e /sys/kernel/btf/cifs ]; then
 	want="fexit ok, kptr"	# kptr_untrusted from 6.4
 	bpftool btf dump -B /sys/kernel/btf/vmlinux file /sys/kernel/btf/cifs |
 		grep -q "^\[[0-9]*\] STRUCT 'sock' " &&
-		want="fexit ok, with bpf_probe_read_kernel (cifs's BTF has its own struct sock)"
+		want="$want (cast with bpf_rdonly_cast: cifs's BTF has its own struct sock)"
 fi
-if [ "$send_mode, ${read_mode%_untrusted}" = "$want" ]; then
+if [ "$send_mode, ${read_mode/kptr_untrusted/kptr}" = "$want" ]; then
 	ok "counts: the send attaches as and the answer reads the socket as meant: $send_mode, $read_mode"
 else
 	not_ok "counts: the send and the answer's socket read: '$send_mode, $read_mode', not '$want'"
