@@ -546,8 +546,9 @@ int BPF_KPROBE(kprobe_smb2_echo_callback, void *a0, void *a1)
 /* ------------------------------------------------- send: on the wire */
 
 /*
- * 6.2 on: obj as the kernel's type btf_id, read-only (the object's one
- * kfunc; the loader resolves it, see kfunc_prepare() in user/hooks.c).
+ * 6.2 on: obj as the kernel's type btf_id, read-only. The object's one
+ * kfunc, called from fentry/fexit programs only: the loader gives those
+ * calls the kernel's id as they load (cast_resolve() in user/hooks.c).
  */
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __weak;
 
