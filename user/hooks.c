@@ -399,7 +399,7 @@ struct btf *__wrap_btf__load_vmlinux_btf(void)
  * libbpf resolves a kfunc by its name in the kernel's BTF, which it has
  * none of where CO-RE reads a custom BTF (it would then parse every
  * module's BTF on an empty base, and fail). The kernel BTF handed over
- * holds a stand-in of the same prototype, at shell_id; the programs'
+ * holds a stand-in of the same prototype, at cast_shell_id; the programs'
  * calls to it get the kernel's id just before they load (0 where the
  * kernel has none: the call must then be dead code, which the send's
  * sk_cast_id test makes it).
