@@ -702,24 +702,16 @@ static __always_inline void send_exit(struct TCP_Server_Info *server, long ret, 
 			conn_id = server->conn_id;
 		else
 			conn_id = server_conn_id((void *)ptr_scalar(server, 0));
-		if (sk_vmlinux) {
+		if (sk_vmlinux || sk_cast_id) {
 			sk = so ? so->sk : NULL;
-			tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
-			if (tp) {
-				skey = sk_scalar(ts, sk);
-				end_seq = tp->write_seq;
-				snd_una = tp->snd_una;
-				if (ack_from_socket)
-					pure = tp->segs_in - tp->data_segs_in;
-			}
-		} else if (sk_cast_id) {
-			/*
-			 * cifs's own copy of struct sock, which the helper
-			 * refuses: cast to the kernel's struct tcp_sock (a
-			 * read-only pointer, loads that fault read 0)
-			 */
-			sk = so ? so->sk : NULL;
-			if (sk && sk->sk_protocol == IPPROTO_TCP)
+			if (sk && sk_vmlinux)
+				tp = bpf_skc_to_tcp_sock(sk);
+			else if (sk && sk->sk_protocol == IPPROTO_TCP)
+				/*
+				 * cifs's own copy of struct sock, which the
+				 * helper refuses: cast to the kernel's struct
+				 * tcp_sock (read-only, loads that fault read 0)
+				 */
 				tp = bpf_rdonly_cast(sk, sk_cast_id);
 			if (tp) {
 				skey = sk_scalar(ts, sk);
