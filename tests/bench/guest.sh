@@ -129,11 +129,13 @@ tree_pids() {
 	echo $all
 }
 # tree_cpu_ns PID: CPU time (ns, from schedstat) of PID, its threads and
-# all its descendants: what the tool costs while the workload runs
+# all its descendants: what the tool costs while the workload runs.
+# (%.0f, not %d: mawk's %d stops at 2^31-1, 2.1 s of CPU, which a tool
+# that took its start's CPU, as on 7.3, passes before the workload ends.)
 tree_cpu_ns() {
 	local p
 	for p in $(tree_pids "$1"); do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done |
-		awk '{n += $1} END {printf "%d", n}'
+		awk '{n += $1} END {printf "%.0f", n}'
 }
 # tree_rss_kb PID: resident memory now (VmRSS) of the tool's processes (not
 # /usr/bin/time's, which is PID itself)
@@ -141,7 +143,7 @@ tree_rss_kb() {
 	local p
 	for p in $(tree_pids "$1"); do
 		[ "$p" = "$1" ] || grep -h '^VmRSS:' /proc/"$p"/status 2>/dev/null
-	done | awk '{n += $2} END {printf "%d", n}'
+	done | awk '{n += $2} END {printf "%.0f", n}'
 }
 
 prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort; }	# for comm
