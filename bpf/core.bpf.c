@@ -26,6 +26,7 @@ const volatile bool sk_kptr = false;
 const volatile __u64 conn_salt = 0;
 const volatile __u16 kdc_port = 88;
 const volatile __u32 hist_mask = CT_HIST_ENTRIES - 1;
+const volatile __u32 batch_bytes = 0;
 __u64 kaddr_page_offset_base = 0;
 __u64 kaddr_vmemmap_base = 0;
 __u64 tasks_in_phase = 0;	/* threads in a mount or a mount phase */

@@ -52,6 +52,7 @@ extern const volatile bool ack_from_socket;	/* no tcp_probe: ACKs read at the an
 extern const volatile bool sk_kptr;		/* req_tps holds kptrs: see there */
 extern const volatile __u16 kdc_port;		/* Kerberos, 0: not traced */
 extern const volatile __u32 hist_mask;		/* hists' max_entries - 1 */
+extern const volatile __u32 batch_bytes;	/* see ev_submit_batched() */
 /* Set after load (see kdc.bpf.c): where the kernel keeps its memory map */
 extern __u64 kaddr_page_offset_base;
 extern __u64 kaddr_vmemmap_base;
@@ -831,6 +832,22 @@ static __always_inline struct ct_event *ev_new_ctx(__u32 type, __u64 conn_id, bo
 		e->flags |= CT_F_ADDR;
 	}
 	return e;
+}
+
+/*
+ * Submit a record of the busy kind (events, record: one per completed
+ * request) without waking the reader until batch_bytes wait in the ring
+ * (an eighth of it): on a busy mount the reader then wakes once per
+ * batch, not once per request; below that it finds them on its poll's
+ * timeout (200 ms). What a hang needs (mount phases, slow requests) is
+ * submitted with a wakeup.
+ */
+static __always_inline void ev_submit_batched(struct ct_event *e)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= batch_bytes)
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void ev_sock_addrs(struct ct_event *e, struct sock *sk)

@@ -49,6 +49,19 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 static __u64 t0;
 static bool write_failed;
 
+/* A closed pipe or a full disk ends the run, as an error. */
+static int write_check(bool flush)
+{
+	if (write_failed)
+		return 1;
+	if (!ferror(stdout) && (!flush || !fflush(stdout)))
+		return 0;
+	fprintf(stderr, "cifstrace: cannot write the events: %s\n", strerror(errno));
+	write_failed = true;
+	kill(getpid(), SIGTERM);
+	return 1;
+}
+
 static int print_event(void *ctx, const struct ct_event *e)
 {
 	if (write_failed)
@@ -57,14 +70,13 @@ static int print_event(void *ctx, const struct ct_event *e)
 		render_json_event(stdout, e);
 	else
 		render_text_event(stdout, e, t0);
-	/* a closed pipe or a full disk ends the run, as an error */
-	if (ferror(stdout)) {
-		fprintf(stderr, "cifstrace: cannot write the events: %s\n", strerror(errno));
-		write_failed = true;
-		kill(getpid(), SIGTERM);
-		return 1;
-	}
-	return 0;
+	return write_check(false);
+}
+
+/* Each batch the ring gave is written out before the next wait. */
+static void flush_batch(void *ctx, struct tracer *t, __u64 now_ns)
+{
+	write_check(true);
 }
 
 /* Once attached: a failed start prints its one error line and no header. */
@@ -87,8 +99,10 @@ int cmd_events(int argc, char **argv)
 	o.tracer = live_cli.tracer;
 	o.tracer.emit_requests = true;	/* every request, one record each */
 	o.duration = live_cli.duration;
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* one write per batch of records, not per line (flush_batch) */
+	setvbuf(stdout, NULL, _IOFBF, 0);
 	o.on_start = start;
+	o.on_tick = flush_batch;
 	rc = live_run(&o, print_event, NULL);
 	return rc ? rc : write_failed || fflush(stdout) ? 1 : 0;
 }

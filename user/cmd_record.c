@@ -102,7 +102,8 @@ static void write_header(void *ctx, struct tracer *t)
 	} else {
 		env.out = stdout;
 	}
-	setvbuf(env.out, NULL, _IOLBF, 0);	/* a crash or kill loses no event */
+	/* one write per batch of records (flush_batch), not per line */
+	setvbuf(env.out, NULL, _IOFBF, 0);
 	gethostname(host, sizeof(host) - 1);
 	stream_write_header(env.out, tracer_kernel(t), host);
 	if (fflush(env.out)) {
@@ -126,11 +127,26 @@ static int write_event(void *ctx, const struct ct_event *e)
 	return 0;
 }
 
+/*
+ * Each batch the ring gave is written out before the next wait: a
+ * SIGKILL loses at most the batch being written (and what the ring still
+ * held); SIGINT and SIGTERM lose nothing.
+ */
+static void flush_batch(void *ctx, struct tracer *t, __u64 now_ns)
+{
+	if (!env.out || env.rc)
+		return;
+	if (fflush(env.out)) {
+		write_error();
+		fail_and_stop();
+	}
+}
+
 int cmd_record(int argc, char **argv)
 {
 	static const struct argp_child children[] = { { &live_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = { opts, parse_arg, "FILE", doc, children, NULL, NULL };
-	struct live_opts o = { .on_start = write_header };
+	struct live_opts o = { .on_start = write_header, .on_tick = flush_batch };
 	char p[4 * 256 + 1];
 	struct stat st;
 	int rc;

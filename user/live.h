@@ -15,7 +15,10 @@ struct live_opts {
 	long duration;			/* seconds, 0 = until interrupted */
 	/* called once attached, before the first event (e.g. a file header) */
 	void (*on_start)(void *ctx, struct tracer *t);
-	/* called about every 200 ms with CLOCK_MONOTONIC ns (hang detection) */
+	/*
+	 * called after each poll of the ring (a batch of events, or 200 ms
+	 * without one) with CLOCK_MONOTONIC ns: hang detection, output flush
+	 */
 	void (*on_tick)(void *ctx, struct tracer *t, __u64 now_ns);
 	/*
 	 * Once a second, the oldest unanswered request of each connection

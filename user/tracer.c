@@ -303,6 +303,7 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	struct bpf_program *p, *use[2];
 	const char *kptr = NULL;	/* with -v: how the answer reads the socket */
 	__u64 salt;
+	__u32 ring;
 	int err, i;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo,
@@ -319,8 +320,10 @@ static int load(struct tracer *t, const struct modes *md, const struct tracer_op
 	 * about 4,700 records held through a stall of the reader. Its pages
 	 * are mapped into this process and count in its RSS (4 MB: 11 MB).
 	 */
-	bpf_map__set_max_entries(t->skel->maps.events, o->ring_kb ? o->ring_kb << 10 :
-				 o->emit_requests ? 2 << 20 : 1 << 20);
+	ring = o->ring_kb ? o->ring_kb << 10 : o->emit_requests ? 2 << 20 : 1 << 20;
+	bpf_map__set_max_entries(t->skel->maps.events, ring);
+	/* per-request records wake the reader once an eighth of it waits */
+	t->skel->rodata->batch_bytes = ring / 8;
 	/* run on the tick, attached to nothing */
 	bpf_program__set_autoload(t->skel->progs.ack_probe, o->ack_from_socket);
 
@@ -751,9 +754,16 @@ fail:
 
 int tracer_poll(struct tracer *t, int timeout_ms, event_fn fn, void *ctx)
 {
+	int n, more;
+
 	t->fn = fn;
 	t->fn_ctx = ctx;
-	return ring_buffer__poll(t->rb, timeout_ms);
+	n = ring_buffer__poll(t->rb, timeout_ms);
+	if (n < 0)
+		return n;
+	/* and the records submitted without a wakeup (ev_submit_batched()) */
+	more = ring_buffer__consume(t->rb);
+	return more < 0 ? more : n + more;
 }
 
 void tracer_stats(struct tracer *t, __u64 out[CT_STAT_MAX])

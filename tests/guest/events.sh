@@ -107,5 +107,25 @@ kill %1 2>/dev/null
 trace_stop
 check "other: unrelated TCP and userspace SMB produce no event" "$E" '$e == []'
 
+# (f) an established mount's requests are batched (no wakeup each): they
+# still reach the output while cifstrace runs, within its 200 ms poll, one
+# request alone as well as a burst
+mount -t cifs //127.0.0.1/data /mnt/a -o username=alice,password=secret
+E=$WORK/batched.jsonl
+trace_start batched "$E"
+: >/mnt/a/batched-one
+sleep 1.5
+cp "$E" "$WORK/batched-one.jsonl"
+for i in $(seq 1 200); do : >/mnt/a/batched$i; done
+sleep 1.5
+cp "$E" "$WORK/batched-burst.jsonl"
+rm -f /mnt/a/batched*
+trace_stop
+umount /mnt/a
+check "batched: one file's CREATE is written while cifstrace runs (1.5 s later)" "$WORK/batched-one.jsonl" \
+	'any($e[]; .event=="response" and .cmd=="CREATE")'
+check "batched: a burst of 200 creates is written while cifstrace runs, every CREATE" "$WORK/batched-burst.jsonl" \
+	'[$e[] | select(.event=="response" and .cmd=="CREATE")] | length >= 201'
+
 "$VM/samba-stop" >/dev/null 2>&1
 exit $((FAILED > 0))
