@@ -53,7 +53,7 @@ all: deps $(OUTPUT)/cifstrace
 deps:
 	@tests/deps.sh
 
-$(OUTPUT):
+$(OUTPUT): | deps
 	@mkdir -p $@ $@/tests
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)

@@ -373,7 +373,7 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 	struct ct_hist_key hk = { .sesid = sesid, .cmd = cmd };
 	struct ct_event *e;
 	struct split sp = {};
-	bool stream, batched;
+	bool stream;
 
 	/*
 	 * Requests without a session id (NEGOTIATE, the first SESSION_SETUP,
@@ -443,7 +443,6 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 			e->flags |= sp.flags;
 			if (slow_ns && latency >= slow_ns)
 				e->flags |= CT_F_SLOW;
-			batched = !stream && !(e->flags & CT_F_SLOW);
 			if (r->path_gen) {
 				/* its thread waits for this answer: its path is still there */
 				struct ct_tslot *ts = tslot_get(r->task, 0, false);
@@ -452,10 +451,11 @@ __noinline int on_response(__u64 sesid, __u64 mid, __u64 task, __u64 tid_err_cmd
 				if (ts && p && ts->path_gen == r->path_gen)
 					__builtin_memcpy(e->req.path, p->path, sizeof(e->req.path));
 			}
-			if (batched)
-				ev_submit_batched(e);
-			else
+			/* a phase's or a slow one's now; the rest in batches */
+			if (stream || (e->flags & CT_F_SLOW))
 				bpf_ringbuf_submit(e, 0);
+			else
+				ev_submit_batched(e);
 		}
 	}
 	req_free(r);
