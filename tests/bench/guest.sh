@@ -10,7 +10,8 @@
 # while the workload runs (schedstat of every thread of the tool and its
 # children; loading is in the attach time), BPF program runs and
 # ns (kernel.bpf_stats_enabled, the programs the tool loaded), bytes the
-# tool wrote, lost events, peak RSS and RSS while running, time to attach, and the workload's wall
+# tool wrote, lost events, peak RSS (getrusage) and RSS while running (page
+# by page, BPF maps included), time to attach, and the workload's wall
 # time against no tracer. Then a loopback TCP storm on a non-SMB port with
 # and without cifstrace attached.
 #
@@ -137,12 +138,14 @@ tree_cpu_ns() {
 	for p in $(tree_pids "$1"); do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done |
 		awk '{n += $1} END {printf "%.0f", n}'
 }
-# tree_rss_kb PID: resident memory now (VmRSS) of the tool's processes (not
-# /usr/bin/time's, which is PID itself)
+# tree_rss_kb PID: resident memory now of the tool's processes (not
+# /usr/bin/time's, which is PID itself), walked page by page (Rss in
+# smaps_rollup): VmRSS leaves out the BPF maps' pages mapped into the
+# process on 6.1 (the ring, the in-flight table) and counts them on 7.3
 tree_rss_kb() {
 	local p
 	for p in $(tree_pids "$1"); do
-		[ "$p" = "$1" ] || grep -h '^VmRSS:' /proc/"$p"/status 2>/dev/null
+		[ "$p" = "$1" ] || grep -h '^Rss:' /proc/"$p"/smaps_rollup 2>/dev/null
 	done | awk '{n += $2} END {printf "%.0f", n}'
 }
 
